@@ -1,0 +1,202 @@
+"""Subcommands that act on the data: init, mailbox, import, fetch, mail retry, stats, export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("init", help="create or upgrade the database")
+    p.set_defaults(handler=cmd_init)
+
+    p = sub.add_parser("mailbox", help="manage mailboxes")
+    msub = p.add_subparsers(dest="mailbox_command", required=True)
+    add = msub.add_parser("add", help="add a shared address")
+    add.add_argument("address")
+    add.add_argument("--name", default="")
+    for proto in ("imap", "smtp"):
+        add.add_argument(f"--{proto}-host", default="")
+        add.add_argument(f"--{proto}-port", type=int)
+        add.add_argument(f"--{proto}-user", default="")
+        add.add_argument(f"--{proto}-password", default="")
+        add.add_argument(f"--{proto}-security", choices=["none", "ssl", "starttls"])
+    add.add_argument("--imap-folder", default="INBOX")
+    add.add_argument("--imap-after-fetch", choices=["leave", "seen", "move"], default="leave")
+    add.add_argument("--imap-move-to", default="")
+    add.set_defaults(handler=cmd_mailbox_add)
+    lst = msub.add_parser("list", help="list mailboxes")
+    lst.set_defaults(handler=cmd_mailbox_list)
+
+    p = sub.add_parser("import", help="import .eml files, folders, mbox or Maildir")
+    p.add_argument("--mailbox", required=True, metavar="ADDRESS")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("fetch", help="fetch mail from IMAP accounts")
+    p.add_argument("--mailbox", metavar="ADDRESS")
+    p.add_argument("--once", action="store_true", help="fetch once and parse now, then exit")
+    p.set_defaults(handler=cmd_fetch)
+
+    p = sub.add_parser("mail", help="raw mail that failed to parse")
+    msub = p.add_subparsers(dest="mail_command", required=True)
+    r = msub.add_parser("retry", help="parse failed mail again")
+    r.add_argument("ids", nargs="*", type=int, metavar="ID")
+    r.add_argument("--all", action="store_true")
+    r.set_defaults(handler=cmd_mail_retry)
+    f = msub.add_parser("failed", help="list failed raw mail with the reason")
+    f.set_defaults(handler=cmd_mail_failed)
+
+    p = sub.add_parser("stats", help="counts of mailboxes, conversations, messages")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_stats)
+
+    p = sub.add_parser("export", help="export a mailbox's messages")
+    p.add_argument("--mailbox", required=True, metavar="ADDRESS")
+    p.add_argument("--format", choices=["jsonl", "mbox"], default="jsonl")
+    p.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
+    p.set_defaults(handler=cmd_export)
+
+
+def migrate(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from django.conf import settings
+
+    migrate()
+    print(f"database ready; data in {settings.DATA_DIR}")
+    return 0
+
+
+def cmd_mailbox_add(args: argparse.Namespace) -> int:
+    from madoguchi.mailboxes.actions import create_mailbox
+
+    migrate()
+    fields: dict[str, Any] = {"name": args.name}
+    for proto in ("imap", "smtp"):
+        for key in ("host", "port", "user", "password", "security"):
+            value = getattr(args, f"{proto}_{key}")
+            if value not in (None, ""):
+                fields[f"{proto}_{key}"] = value
+    fields.update(imap_folder=args.imap_folder, imap_after_fetch=args.imap_after_fetch)
+    if args.imap_move_to:
+        fields["imap_move_to"] = args.imap_move_to
+    if args.imap_after_fetch == "move" and not args.imap_move_to:
+        raise ValueError("--imap-after-fetch move needs --imap-move-to FOLDER")
+    mailbox = create_mailbox(args.address, **fields)
+    print(f"mailbox {mailbox.address} added (id {mailbox.pk})")
+    return 0
+
+
+def cmd_mailbox_list(args: argparse.Namespace) -> int:
+    from madoguchi.mailboxes.models import Mailbox
+
+    for mb in Mailbox.objects.all():
+        imap = f"imap {mb.imap_user}@{mb.imap_host}" if mb.has_imap else "no imap"
+        print(f"{mb.pk}\t{mb.address}\t{mb.name}\t{imap}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from madoguchi.mail_in.importer import import_paths
+    from madoguchi.mailboxes.queries import mailbox_by_address
+
+    migrate()
+    mailbox = mailbox_by_address(args.mailbox)
+    with tqdm(unit="mail", disable=args.quiet, file=sys.stderr, desc="importing") as bar:
+        summary = import_paths(mailbox, args.paths, progress=bar.update)
+    for line in summary.lines():
+        print(line)
+    return 0 if summary.read or not summary.skipped else 1
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from madoguchi.mail_in import actions, imap
+    from madoguchi.mailboxes.models import Mailbox
+    from madoguchi.mailboxes.queries import mailbox_by_address
+
+    migrate()
+    if args.mailbox:
+        boxes = [mailbox_by_address(args.mailbox)]
+    else:
+        boxes = [mb for mb in Mailbox.objects.all() if mb.has_imap]
+    if not args.once:
+        from madoguchi.cli.run import serve
+
+        return serve(["imap", "worker"])
+    failures = 0
+    for mailbox in boxes:
+        if not mailbox.has_imap:
+            raise ValueError(f"mailbox {mailbox.address} has no IMAP account")
+        try:
+            result = imap.fetch_once(mailbox, schedule=False)
+        except Exception as exc:
+            print(f"{mailbox.address}: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        actions.ingest_pending(result.raw_ids)
+        errors = f", {len(result.errors)} errors" if result.errors else ""
+        print(f"{mailbox.address}: {result.fetched} new, {result.already_had} already had{errors}")
+    return 1 if failures else 0
+
+
+def cmd_mail_retry(args: argparse.Namespace) -> int:
+    from madoguchi.mail_in import actions
+    from madoguchi.mail_in.models import RawMessage, RawStatus
+
+    if not args.all and not args.ids:
+        raise ValueError("give raw message IDs or --all")
+    count = actions.retry(None if args.all else args.ids)
+    still = RawMessage.objects.filter(status=RawStatus.FAILED).count()
+    print(f"retried {count}; {still} still failed")
+    return 0 if still == 0 else 1
+
+
+def cmd_mail_failed(args: argparse.Namespace) -> int:
+    from madoguchi.mail_in.models import RawMessage, RawStatus
+
+    for raw in RawMessage.objects.filter(status=RawStatus.FAILED).order_by("pk"):
+        reason = raw.error.strip().splitlines()[-1] if raw.error.strip() else "unknown"
+        print(f"{raw.pk}\t{raw.source}\t{raw.origin}\t{reason}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from madoguchi.mail_in.queries import stats
+
+    numbers = stats()
+    if args.json:
+        print(json.dumps(numbers))
+    else:
+        for key, value in numbers.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from madoguchi.mail_in.export import export_jsonl, export_mbox
+    from madoguchi.mailboxes.queries import mailbox_by_address
+
+    mailbox = mailbox_by_address(args.mailbox)
+    if args.format == "mbox":
+        if not args.output:
+            raise ValueError("--format mbox needs --output FILE")
+        count = export_mbox(mailbox, args.output)
+    elif args.output:
+        with args.output.open("w", encoding="utf-8") as fh:
+            count = export_jsonl(mailbox, fh)
+    else:
+        count = export_jsonl(mailbox, sys.stdout)
+    print(f"exported {count} messages", file=sys.stderr)
+    return 0

@@ -1,0 +1,151 @@
+"""Read Madoguchi's configuration from ``MADOGUCHI_*`` environment variables.
+
+Every variable read here is documented, with its default, in ``docs/configuration.md``
+(a test checks that the two agree). A missing or wrong value raises ``ConfigError``
+whose message names the variable, so that a start fails with one clear line.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+#: Every environment variable Madoguchi reads, with its default as documented.
+VARIABLES: dict[str, str] = {
+    "MADOGUCHI_DATA_DIR": "~/.local/share/madoguchi",
+    "MADOGUCHI_DATABASE_URL": "sqlite in the data dir",
+    "MADOGUCHI_SECRET_KEY": "generated into the data dir",
+    "MADOGUCHI_DEBUG": "false",
+    "MADOGUCHI_ALLOWED_HOSTS": "localhost,127.0.0.1,[::1]",
+    "MADOGUCHI_WEB_BIND": "127.0.0.1:8000",
+    "MADOGUCHI_SMTP_BIND": "127.0.0.1:2525",
+    "MADOGUCHI_LMTP_BIND": "127.0.0.1:2424",
+    "MADOGUCHI_MAX_MESSAGE_BYTES": "52428800",
+    "MADOGUCHI_IMAP_POLL_SECONDS": "60",
+    "MADOGUCHI_LOG_LEVEL": "INFO",
+}
+
+
+class ConfigError(ImproperlyConfigured):
+    """A configuration value is missing or wrong; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Bind:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def env(name: str) -> str | None:
+    assert name in VARIABLES, f"{name} must be listed in VARIABLES and docs/configuration.md"
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def data_dir() -> Path:
+    """The folder for the SQLite database, attachments and the generated secret key."""
+    raw = env("MADOGUCHI_DATA_DIR")
+    if raw:
+        path = Path(raw).expanduser()
+    else:
+        base = os.environ.get("XDG_DATA_HOME") or "~/.local/share"
+        path = Path(base).expanduser() / "madoguchi"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"MADOGUCHI_DATA_DIR: cannot write to {path}: {exc.strerror}") from exc
+    return path.resolve()
+
+
+def secret_key(folder: Path) -> str:
+    """The key for sessions, signed Message-IDs and encrypted secrets.
+
+    Generated once and kept (mode 0600) in the data dir when the variable is absent.
+    """
+    value = env("MADOGUCHI_SECRET_KEY")
+    if value:
+        if len(value) < 32:
+            raise ConfigError("MADOGUCHI_SECRET_KEY: must be at least 32 characters long")
+        return value
+    keyfile = folder / "secret_key"
+    if not keyfile.exists():
+        fd = os.open(keyfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return keyfile.read_text().strip()
+
+
+def database(folder: Path) -> dict[str, object]:
+    """Django's DATABASES['default'] from MADOGUCHI_DATABASE_URL, or SQLite in the data dir."""
+    url = env("MADOGUCHI_DATABASE_URL")
+    if not url:
+        return sqlite(folder / "madoguchi.sqlite3")
+    scheme = urlsplit(url).scheme
+    if scheme in {"postgres", "postgresql", "pgsql"}:
+        import dj_database_url
+
+        config = dict(dj_database_url.parse(url, conn_max_age=60))
+        config.setdefault("TEST", {"NAME": f"test_{config.get('NAME') or 'madoguchi'}"})
+        return config
+    if scheme == "sqlite":
+        path = urlsplit(url).path
+        return sqlite(Path(path) if path else folder / "madoguchi.sqlite3")
+    raise ConfigError(
+        f"MADOGUCHI_DATABASE_URL: unsupported scheme {scheme!r} (use postgresql://... or sqlite:///PATH)"
+    )
+
+
+def sqlite(path: Path) -> dict[str, object]:
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+        "TEST": {"NAME": str(path.with_name("test_" + path.name))},
+    }
+
+
+def flag(name: str) -> bool:
+    value = (env(name) or VARIABLES[name]).lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}: expected true or false, got {value!r}")
+
+
+def integer(name: str, *, minimum: int = 0) -> int:
+    value = env(name) or VARIABLES[name]
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a whole number, got {value!r}") from None
+    if number < minimum:
+        raise ConfigError(f"{name}: must be at least {minimum}, got {number}")
+    return number
+
+
+def bind(name: str) -> Bind:
+    value = env(name) or VARIABLES[name]
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ConfigError(f"{name}: expected HOST:PORT, got {value!r}")
+    return Bind(host.strip("[]") or "127.0.0.1", int(port))
+
+
+def word_list(name: str) -> list[str]:
+    return [w.strip() for w in (env(name) or VARIABLES[name]).split(",") if w.strip()]

@@ -1,0 +1,28 @@
+"""Write Event rows. Only ``*/actions.py`` modules call ``record``.
+
+The row is written inside the caller's transaction, so an event exists exactly when the
+change it describes was committed (an outbox, as in Zulip's ``send_event_on_commit``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from madoguchi.core.models import Event
+
+
+def record(
+    type: str,
+    *,
+    mailbox_id: int | None = None,
+    conversation_id: int | None = None,
+    actor_id: int | None = None,
+    **data: Any,
+) -> Event:
+    return Event.objects.create(
+        type=type,
+        mailbox_id=mailbox_id,
+        conversation_id=conversation_id,
+        actor_id=actor_id,
+        data=data,
+    )

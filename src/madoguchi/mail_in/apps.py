@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MailInConfig(AppConfig):
+    name = "madoguchi.mail_in"
+    label = "mail_in"

@@ -1,0 +1,49 @@
+"""Every write to mailboxes goes through here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from madoguchi.core import events
+from madoguchi.mailboxes.models import Mailbox
+
+EDITABLE = {
+    "name", "signature", "max_message_bytes",
+    "imap_host", "imap_port", "imap_user", "imap_password", "imap_security", "imap_folder",
+    "imap_after_fetch", "imap_move_to",
+    "smtp_host", "smtp_port", "smtp_user", "smtp_password", "smtp_security",
+}  # fmt: skip
+
+
+def create_mailbox(address: str, **fields: Any) -> Mailbox:
+    """Create a mailbox; raises ``ValidationError`` naming the bad field."""
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise ValidationError({"address": f"not a valid mail address: {address!r}"}) from None
+    unknown = set(fields) - EDITABLE
+    if unknown:
+        raise ValueError(f"unknown mailbox fields: {', '.join(sorted(unknown))}")
+    mailbox = Mailbox(address=address.lower(), **fields)
+    mailbox.full_clean()
+    with transaction.atomic():
+        mailbox.save()
+        events.record("mailbox.created", mailbox_id=mailbox.pk, address=mailbox.address)
+    return mailbox
+
+
+def update_mailbox(mailbox: Mailbox, **fields: Any) -> Mailbox:
+    unknown = set(fields) - EDITABLE
+    if unknown:
+        raise ValueError(f"unknown mailbox fields: {', '.join(sorted(unknown))}")
+    for name, value in fields.items():
+        setattr(mailbox, name, value)
+    mailbox.full_clean()
+    with transaction.atomic():
+        mailbox.save()
+        events.record("mailbox.updated", mailbox_id=mailbox.pk, fields=sorted(fields))
+    return mailbox

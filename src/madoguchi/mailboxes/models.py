@@ -1,0 +1,63 @@
+"""Mailbox: one shared address with its inbound and outbound transports."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from madoguchi.core.crypto import EncryptedTextField
+
+
+class Security(models.TextChoices):
+    NONE = "none", "none"
+    SSL = "ssl", "SSL/TLS"
+    STARTTLS = "starttls", "STARTTLS"
+
+
+class AfterFetch(models.TextChoices):
+    LEAVE = "leave", "leave as it is"
+    SEEN = "seen", "mark as seen"
+    MOVE = "move", "move to a folder"
+
+
+class Mailbox(models.Model):
+    """A shared address such as support@example.jp."""
+
+    address = models.EmailField(unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    signature = models.TextField(blank=True)
+    max_message_bytes = models.PositiveBigIntegerField(default=50 * 1024 * 1024)
+
+    imap_host = models.CharField(max_length=255, blank=True)
+    imap_port = models.PositiveIntegerField(null=True, blank=True)
+    imap_user = models.CharField(max_length=255, blank=True)
+    imap_password = EncryptedTextField(blank=True)
+    imap_security = models.CharField(max_length=10, choices=Security.choices, default=Security.SSL)
+    imap_folder = models.CharField(max_length=255, default="INBOX")
+    imap_after_fetch = models.CharField(
+        max_length=10, choices=AfterFetch.choices, default=AfterFetch.LEAVE
+    )
+    imap_move_to = models.CharField(max_length=255, blank=True)
+
+    smtp_host = models.CharField(max_length=255, blank=True)
+    smtp_port = models.PositiveIntegerField(null=True, blank=True)
+    smtp_user = models.CharField(max_length=255, blank=True)
+    smtp_password = EncryptedTextField(blank=True)
+    smtp_security = models.CharField(
+        max_length=10, choices=Security.choices, default=Security.STARTTLS
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["address"]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.address}>" if self.name else self.address
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2]
+
+    @property
+    def has_imap(self) -> bool:
+        return bool(self.imap_host and self.imap_user)

@@ -1,0 +1,91 @@
+"""The only settings module. It parses ``MADOGUCHI_*`` variables (see ``config``) and holds no logic."""
+
+from __future__ import annotations
+
+from madoguchi import config
+
+DATA_DIR = config.data_dir()
+SECRET_KEY = config.secret_key(DATA_DIR)
+DEBUG = config.flag("MADOGUCHI_DEBUG")
+ALLOWED_HOSTS = config.word_list("MADOGUCHI_ALLOWED_HOSTS")
+
+MADOGUCHI = {
+    "WEB_BIND": config.bind("MADOGUCHI_WEB_BIND"),
+    "SMTP_BIND": config.bind("MADOGUCHI_SMTP_BIND"),
+    "LMTP_BIND": config.bind("MADOGUCHI_LMTP_BIND"),
+    "MAX_MESSAGE_BYTES": config.integer("MADOGUCHI_MAX_MESSAGE_BYTES", minimum=1024),
+    "IMAP_POLL_SECONDS": config.integer("MADOGUCHI_IMAP_POLL_SECONDS", minimum=1),
+    "BLOB_DIR": DATA_DIR / "blobs",
+}
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "madoguchi.core",
+    "madoguchi.mailboxes",
+    "madoguchi.conversations",
+    "madoguchi.mail_in",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "madoguchi.urls"
+ASGI_APPLICATION = "madoguchi.asgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {"default": config.database(DATA_DIR)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", "日本語"), ("en", "English")]
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "madoguchi": {"handlers": ["console"], "level": config.env("MADOGUCHI_LOG_LEVEL") or "INFO"},
+        "django_tasks_db": {"handlers": ["console"], "level": "WARNING"},
+    },
+}
