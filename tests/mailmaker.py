@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
 
 
 def make_mail(
@@ -32,4 +33,30 @@ def make_mail(
     for name, value in (headers or {}).items():
         msg[name] = value
     msg.set_content(body)
-    return msg.as_bytes()
+    return msg.as_bytes(policy=SMTP)
+
+
+def lmtp_send(host: str, port: int, sender: str, rcpts: list[str], data: bytes) -> list[tuple[int, bytes]]:
+    """Send over LMTP and return the reply for each recipient (smtplib reads only one)."""
+    import smtplib
+
+    with smtplib.LMTP(host, port) as peer:
+        peer.ehlo()
+        peer.mail(sender)
+        replies: list[tuple[int, bytes]] = []
+        accepted = []
+        for rcpt in rcpts:
+            code, msg = peer.rcpt(rcpt)
+            if code == 250:
+                accepted.append(rcpt)
+            else:
+                replies.append((code, msg))
+        if not accepted:
+            return replies
+        code, msg = peer.docmd("DATA")
+        if code != 354:
+            return [*replies, (code, msg)]
+        body = data if data.endswith(b"\r\n") else data + b"\r\n"
+        peer.send(smtplib._quote_periods(body) + b".\r\n")
+        replies += [peer.getreply() for _ in accepted]
+    return replies

@@ -8,20 +8,25 @@ MTA keeps the mail and retries. LMTP answers once per recipient.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from asgiref.sync import sync_to_async
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from madoguchi.mail_in import actions
 from madoguchi.mail_in.types import RawInbound, SourceName
 from madoguchi.mailboxes.queries import mailbox_for_address
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+DB_THREADS = 4
 
 
 def _known(address: str) -> bool:
@@ -57,12 +62,29 @@ class IntakeHandler:
 
     def __init__(self, source: SourceName) -> None:
         self.source = source
+        self.executor = ThreadPoolExecutor(DB_THREADS, thread_name_prefix=f"{source}-db")
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run blocking database work in this server's own threads."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    def close(self) -> None:
+        """Close each database thread's connection, then the threads."""
+        barrier = threading.Barrier(DB_THREADS, timeout=5)
+
+        def close_mine() -> None:
+            connections.close_all()
+            barrier.wait()
+
+        for future in [self.executor.submit(close_mine) for _ in range(DB_THREADS)]:
+            future.exception()
+        self.executor.shutdown(wait=True)
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         try:
-            known = await sync_to_async(_known, thread_sensitive=False)(address)
+            known = await self._db(_known, address)
         except Exception:
             log.exception("recipient lookup failed for %s", address)
             return "451 4.3.0 temporary failure looking up the recipient"
@@ -76,8 +98,10 @@ class IntakeHandler:
         if isinstance(envelope.content, bytes) and not data:
             data = envelope.content
         peer = str(session.peer[0]) if session.peer else ""
-        store = sync_to_async(_store, thread_sensitive=False)
-        replies = [await store(rcpt, data, envelope, self.source, peer) for rcpt in envelope.rcpt_tos]
+        replies = [
+            await self._db(_store, rcpt, data, envelope, self.source, peer)
+            for rcpt in envelope.rcpt_tos
+        ]
         if self.source == "lmtp":
             return "\r\n".join(replies)
         if all(r.startswith("250") for r in replies):
@@ -103,3 +127,7 @@ class IntakeController(Controller):
         if self.source == "lmtp":
             return LMTP(self.handler, **kwargs)
         return SMTP(self.handler, **kwargs)
+
+    def stop(self, no_assert: bool = False) -> None:
+        super().stop(no_assert=no_assert)
+        self.handler.close()

@@ -1,0 +1,44 @@
+"""Nothing lost, nothing twice: an import killed with SIGKILL and run again."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from bench.mailgen import generate
+from madoguchi.conversations.models import Message
+from tests.fixtures import database_url
+
+COUNT = 1000
+
+
+def test_sigkill_mid_import_then_restart_gives_exactly_all_messages(cli, tmp_path):
+    """Killing the importer mid-way and running it again ends with exactly 1,000 messages."""
+    folder = tmp_path / "mails"
+    folder.mkdir()
+    for i, data in enumerate(generate(COUNT, seed=7)):
+        (folder / f"{i:05}.eml").write_bytes(data)
+    cli("mailbox", "add", "support@example.jp", check=True)
+    env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url()}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    command = [sys.executable, "-m", "madoguchi.cli", "import", "--quiet",
+               "--mailbox", "support@example.jp", str(folder)]  # fmt: skip
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while Message.objects.count() < COUNT // 3 and time.monotonic() < deadline:
+        assert proc.poll() is None, "the import finished before it could be killed"
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed_at = Message.objects.count()
+    assert 0 < killed_at < COUNT
+    again = cli("import", "--quiet", "--mailbox", "support@example.jp", str(folder), timeout=300)
+    assert again.returncode == 0, again.stderr
+    stats = json.loads(cli("stats", "--json", check=True).stdout)
+    assert stats["messages"] == COUNT
+    assert stats["pending"] == 0 and stats["failed"] == 0
+    assert Message.objects.values("dedupe_key").distinct().count() == COUNT

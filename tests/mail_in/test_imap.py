@@ -1,0 +1,123 @@
+"""IMAP intake against a real Dovecot: every message exactly once."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from madoguchi.conversations.models import Message
+from madoguchi.mail_in import actions, imap
+from madoguchi.mail_in.models import ImapUid, RawMessage
+from madoguchi.mailboxes.actions import create_mailbox
+from tests.mailmaker import make_mail
+
+pytestmark = pytest.mark.usefixtures("transactional_db")
+
+
+def imap_mailbox(dovecot, **extra):
+    return create_mailbox(
+        "support@example.jp", imap_host=dovecot.host, imap_port=dovecot.port,
+        imap_user=dovecot.user, imap_password=dovecot.password, imap_security="none", **extra,
+    )  # fmt: skip
+
+
+def fetch(mailbox) -> imap.FetchResult:
+    result = imap.fetch_once(mailbox, schedule=False)
+    actions.ingest_pending(result.raw_ids)
+    return result
+
+
+def test_takes_read_and_unread_mail_once(dovecot):
+    """Seen or not, each message is taken once; a second fetch takes nothing."""
+    uids = [dovecot.deliver(make_mail(message_id=f"{i}@c.example")) for i in range(3)]
+    dovecot.add_flags(uids[0], "\\Seen")
+    mailbox = imap_mailbox(dovecot)
+    assert fetch(mailbox).fetched == 3
+    assert fetch(mailbox).fetched == 0
+    assert Message.objects.count() == 3
+    assert ImapUid.objects.count() == 3
+    flags = dict(dovecot.messages())
+    assert "\\Seen" not in flags[uids[1]]  # left as it was: BODY.PEEK
+
+
+def test_marks_seen_after_storing_when_configured(dovecot):
+    """With after-fetch 'seen' the server's copy is flagged once stored."""
+    uid = dovecot.deliver(make_mail())
+    fetch(imap_mailbox(dovecot, imap_after_fetch="seen"))
+    assert "\\Seen" in dict(dovecot.messages())[uid]
+
+
+def test_moves_after_storing_when_configured(dovecot):
+    """With after-fetch 'move' the message leaves INBOX for the chosen folder."""
+    dovecot.create_folder("Archive")
+    dovecot.deliver(make_mail())
+    fetch(imap_mailbox(dovecot, imap_after_fetch="move", imap_move_to="Archive"))
+    assert dovecot.messages("INBOX") == []
+    assert len(dovecot.messages("Archive")) == 1
+    assert Message.objects.count() == 1
+
+
+def test_uidvalidity_change_refetches_without_duplicates(dovecot):
+    """After a UIDVALIDITY change everything is taken again but no message is doubled."""
+    for i in range(2):
+        dovecot.deliver(make_mail(message_id=f"{i}@c.example"))
+    mailbox = imap_mailbox(dovecot)
+    fetch(mailbox)
+    dovecot.change_uidvalidity()
+    dovecot.deliver(make_mail(message_id="new@c.example"))
+    result = fetch(mailbox)
+    assert (result.fetched, result.already_had) == (1, 2)
+    assert Message.objects.count() == 3
+    assert RawMessage.objects.count() == 3
+
+
+def test_mail_arriving_while_away_is_taken_later(dovecot):
+    """Mail delivered between fetches (an outage) is taken on the next one, nothing else."""
+    mailbox = imap_mailbox(dovecot)
+    dovecot.deliver(make_mail(message_id="a@c.example"))
+    fetch(mailbox)
+    for i in range(3):
+        dovecot.deliver(make_mail(message_id=f"later{i}@c.example"))
+    assert fetch(mailbox).fetched == 3
+    assert Message.objects.count() == 4
+
+
+def test_poison_message_does_not_stop_the_rest(dovecot):
+    """Broken bytes between good mails are kept and shown; the good mails all arrive."""
+    dovecot.deliver(make_mail(message_id="good1@c.example"))
+    dovecot.deliver(b"\x00\xff\xfe not a mail at all \x80\x81\r\n\r\n\xff")
+    dovecot.deliver(b"Content-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\n--x--\r\n--")
+    dovecot.deliver(make_mail(message_id="good2@c.example"))
+    assert fetch(imap_mailbox(dovecot)).fetched == 4
+    assert RawMessage.objects.count() == 4
+    assert RawMessage.objects.filter(status="pending").count() == 0
+    assert Message.objects.filter(message_id__startswith="good").count() == 2
+
+
+def test_fetch_once_on_the_command_line(dovecot, cli):
+    """`madoguchi fetch --once` takes the mail and reports the counts."""
+    dovecot.deliver(make_mail())
+    imap_mailbox(dovecot)
+    proc = cli("fetch", "--once", check=True)
+    assert "support@example.jp: 1 new" in proc.stdout
+    assert Message.objects.count() == 1
+
+
+def test_watcher_is_woken_by_idle(dovecot):
+    """The watcher takes new mail within seconds though its poll interval is long (IDLE)."""
+    mailbox = imap_mailbox(dovecot)
+    stop = threading.Event()
+    thread = threading.Thread(target=imap.watch, args=(mailbox.pk, stop),
+                              kwargs={"poll_seconds": 300}, daemon=True)  # fmt: skip
+    thread.start()
+    try:
+        time.sleep(1.0)  # connected and idling
+        dovecot.deliver(make_mail())
+        deadline = time.monotonic() + 15
+        while not RawMessage.objects.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert RawMessage.objects.count() == 1
+    finally:
+        stop.set()
