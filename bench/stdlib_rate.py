@@ -9,6 +9,7 @@ legacy compat32 policy (``get_payload(decode=True)`` + charset decode).
 Script: ``python bench/stdlib_rate.py --n 2000 --seed 1`` (mails from ``bench.mailgen``)
 or ``python bench/stdlib_rate.py DIR_OR_FILES...`` for existing .eml files.
 """
+
 from __future__ import annotations
 
 import argparse

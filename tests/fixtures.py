@@ -45,13 +45,19 @@ def database_url() -> str:
 def cli(transactional_db: None) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run the `madoguchi` command against the test database; returns the finished process."""
 
-    def run(*args: str, timeout: float = 120, check: bool = False) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, timeout: float = 120, check: bool = False
+    ) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url()}
         env.pop("DJANGO_SETTINGS_MODULE", None)
         proc = subprocess.run(
             [sys.executable, "-m", "madoguchi.cli", *args],
-            env=env, capture_output=True, text=True, timeout=timeout,
-        )  # fmt: skip
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
         if check and proc.returncode:
             raise AssertionError(f"madoguchi {' '.join(args)} failed: {proc.stderr}")
         return proc

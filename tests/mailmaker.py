@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
@@ -24,7 +24,7 @@ def make_mail(
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(date or datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc))
+    msg["Date"] = format_datetime(date or datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
     msg["Message-ID"] = f"<{message_id}>" if message_id else make_msgid(domain="customer.example")
     if in_reply_to:
         msg["In-Reply-To"] = f"<{in_reply_to}>"
@@ -36,7 +36,9 @@ def make_mail(
     return msg.as_bytes(policy=SMTP)
 
 
-def lmtp_send(host: str, port: int, sender: str, rcpts: list[str], data: bytes) -> list[tuple[int, bytes]]:
+def lmtp_send(
+    host: str, port: int, sender: str, rcpts: list[str], data: bytes
+) -> list[tuple[int, bytes]]:
     """Send over LMTP and return the reply for each recipient (smtplib reads only one)."""
     import smtplib
 

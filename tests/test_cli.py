@@ -48,8 +48,13 @@ def test_bad_database_url_names_the_variable(cli, monkeypatch):
     import sys
 
     env = {**os.environ, "MADOGUCHI_DATABASE_URL": "mysql://x/y"}
-    proc = subprocess.run([sys.executable, "-m", "madoguchi.cli", "stats"], env=env,
-                          capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "madoguchi.cli", "stats"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 2
     assert "MADOGUCHI_DATABASE_URL" in proc.stderr
 
@@ -65,8 +70,15 @@ def test_import_folder_mbox_and_maildir_with_summary(cli, tmp_path):
     mbox.close()
     maildir = stdlib_mailbox.Maildir(str(tmp_path / "Maildir"))
     maildir.add(make_mail(message_id="md0@c.example"))
-    proc = cli("import", "--mailbox", "support@example.jp", "--quiet",
-               str(tmp_path / "eml"), str(tmp_path / "takeout.mbox"), str(tmp_path / "Maildir"))  # fmt: skip
+    proc = cli(
+        "import",
+        "--mailbox",
+        "support@example.jp",
+        "--quiet",
+        str(tmp_path / "eml"),
+        str(tmp_path / "takeout.mbox"),
+        str(tmp_path / "Maildir"),
+    )
     assert proc.returncode == 0, proc.stderr
     assert "read 6 mails: 6 new" in proc.stdout
     assert "photo.png: not a mail file" in proc.stdout
@@ -83,11 +95,28 @@ def test_export_jsonl_and_mbox(cli, tmp_path):
     out = cli("export", "--mailbox", "support@example.jp", "--format", "jsonl", check=True).stdout
     records = [json.loads(line) for line in out.splitlines()]
     assert len(records) == 2
-    assert set(records[0]) >= {"conversation", "message_id", "direction", "subject", "from",
-                               "date", "kind", "thread_rule", "attachments"}  # fmt: skip
+    assert set(records[0]) >= {
+        "conversation",
+        "message_id",
+        "direction",
+        "subject",
+        "from",
+        "date",
+        "kind",
+        "thread_rule",
+        "attachments",
+    }
     assert records[0]["subject"].startswith("件名")
-    cli("export", "--mailbox", "support@example.jp", "--format", "mbox",
-        "-o", str(tmp_path / "out.mbox"), check=True)  # fmt: skip
+    cli(
+        "export",
+        "--mailbox",
+        "support@example.jp",
+        "--format",
+        "mbox",
+        "-o",
+        str(tmp_path / "out.mbox"),
+        check=True,
+    )
     assert len(stdlib_mailbox.mbox(str(tmp_path / "out.mbox"))) == 2
 
 

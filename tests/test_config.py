@@ -32,7 +32,11 @@ def test_code_reads_only_listed_variables():
     [
         ("MADOGUCHI_DEBUG", "maybe", lambda: config.flag("MADOGUCHI_DEBUG")),
         ("MADOGUCHI_SMTP_BIND", "localhost", lambda: config.bind("MADOGUCHI_SMTP_BIND")),
-        ("MADOGUCHI_MAX_MESSAGE_BYTES", "lots", lambda: config.integer("MADOGUCHI_MAX_MESSAGE_BYTES")),
+        (
+            "MADOGUCHI_MAX_MESSAGE_BYTES",
+            "lots",
+            lambda: config.integer("MADOGUCHI_MAX_MESSAGE_BYTES"),
+        ),
         ("MADOGUCHI_SECRET_KEY", "short", lambda: config.secret_key(Path("/tmp"))),
         ("MADOGUCHI_DATABASE_URL", "mysql://db/x", lambda: config.database(Path("/tmp"))),
     ],

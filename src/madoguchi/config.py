@@ -44,6 +44,18 @@ class Bind:
         return f"{self.host}:{self.port}"
 
 
+@dataclass(frozen=True)
+class Runtime:
+    """Madoguchi's own settings (``settings.MADOGUCHI``)."""
+
+    web_bind: Bind
+    smtp_bind: Bind
+    lmtp_bind: Bind
+    max_message_bytes: int
+    imap_poll_seconds: int
+    blob_dir: Path
+
+
 def env(name: str) -> str | None:
     assert name in VARIABLES, f"{name} must be listed in VARIABLES and docs/configuration.md"
     value = os.environ.get(name, "").strip()
@@ -113,7 +125,7 @@ def sqlite(path: Path) -> dict[str, object]:
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
         },
         "TEST": {"NAME": str(path.with_name("test_" + path.name))},
     }

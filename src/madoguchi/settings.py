@@ -1,4 +1,4 @@
-"""The only settings module. It parses ``MADOGUCHI_*`` variables (see ``config``) and holds no logic."""
+"""The only settings module: it parses ``MADOGUCHI_*`` variables (see ``config``), no logic."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ SECRET_KEY = config.secret_key(DATA_DIR)
 DEBUG = config.flag("MADOGUCHI_DEBUG")
 ALLOWED_HOSTS = config.word_list("MADOGUCHI_ALLOWED_HOSTS")
 
-MADOGUCHI = {
-    "WEB_BIND": config.bind("MADOGUCHI_WEB_BIND"),
-    "SMTP_BIND": config.bind("MADOGUCHI_SMTP_BIND"),
-    "LMTP_BIND": config.bind("MADOGUCHI_LMTP_BIND"),
-    "MAX_MESSAGE_BYTES": config.integer("MADOGUCHI_MAX_MESSAGE_BYTES", minimum=1024),
-    "IMAP_POLL_SECONDS": config.integer("MADOGUCHI_IMAP_POLL_SECONDS", minimum=1),
-    "BLOB_DIR": DATA_DIR / "blobs",
-}
+MADOGUCHI = config.Runtime(
+    web_bind=config.bind("MADOGUCHI_WEB_BIND"),
+    smtp_bind=config.bind("MADOGUCHI_SMTP_BIND"),
+    lmtp_bind=config.bind("MADOGUCHI_LMTP_BIND"),
+    max_message_bytes=config.integer("MADOGUCHI_MAX_MESSAGE_BYTES", minimum=1024),
+    imap_poll_seconds=config.integer("MADOGUCHI_IMAP_POLL_SECONDS", minimum=1),
+    blob_dir=DATA_DIR / "blobs",
+)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -85,7 +85,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
-        "madoguchi": {"handlers": ["console"], "level": config.env("MADOGUCHI_LOG_LEVEL") or "INFO"},
+        "madoguchi": {
+            "handlers": ["console"],
+            "level": config.env("MADOGUCHI_LOG_LEVEL") or "INFO",
+        },
         "django_tasks_db": {"handlers": ["console"], "level": "WARNING"},
     },
 }

@@ -1,4 +1,5 @@
 """Tests for the benchmark mail generator (bench/mailgen.py)."""
+
 from __future__ import annotations
 
 import email
@@ -48,6 +49,7 @@ def test_iso2022jp_mails_are_7bit_jis() -> None:
         assert max(raw) < 0x80, "ISO-2022-JP mail must be 7-bit"
         assert b"\x1b$B" in raw and b"\x1b(B" in raw
         assert b'charset="ISO-2022-JP"' in raw
+
     # some carry NEC extension characters (row 13, e.g. circled digits / ㈱) as Outlook emits them
     def row13(raw: bytes) -> bool:
         segs = [seg.split(b"\x1b(B")[0] for seg in raw.split(b"\x1b$B")[1:]]

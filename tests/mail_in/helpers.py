@@ -12,4 +12,5 @@ from madoguchi.mailboxes.models import Mailbox
 def deliver(mailbox: Mailbox, data: bytes, source: str = "lmtp") -> Message | None:
     raw, _ = actions.accept(mailbox, RawInbound(data=data, source=source), schedule=False)  # type: ignore[arg-type]
     raw = RawMessage.objects.select_related("mailbox").get(pk=raw.pk)
-    return actions.ingest_safely(raw)
+    messages = actions.ingest_safely([raw])
+    return messages[0] if messages else None

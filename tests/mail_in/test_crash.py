@@ -10,6 +10,7 @@ import sys
 import time
 
 from bench.mailgen import generate
+
 from madoguchi.conversations.models import Message
 from tests.fixtures import database_url
 
@@ -25,8 +26,16 @@ def test_sigkill_mid_import_then_restart_gives_exactly_all_messages(cli, tmp_pat
     cli("mailbox", "add", "support@example.jp", check=True)
     env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url()}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    command = [sys.executable, "-m", "madoguchi.cli", "import", "--quiet",
-               "--mailbox", "support@example.jp", str(folder)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "madoguchi.cli",
+        "import",
+        "--quiet",
+        "--mailbox",
+        "support@example.jp",
+        str(folder),
+    ]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while Message.objects.count() < COUNT // 3 and time.monotonic() < deadline:

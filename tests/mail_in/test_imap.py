@@ -18,14 +18,19 @@ pytestmark = pytest.mark.usefixtures("transactional_db")
 
 def imap_mailbox(dovecot, **extra):
     return create_mailbox(
-        "support@example.jp", imap_host=dovecot.host, imap_port=dovecot.port,
-        imap_user=dovecot.user, imap_password=dovecot.password, imap_security="none", **extra,
-    )  # fmt: skip
+        "support@example.jp",
+        imap_host=dovecot.host,
+        imap_port=dovecot.port,
+        imap_user=dovecot.user,
+        imap_password=dovecot.password,
+        imap_security="none",
+        **extra,
+    )
 
 
 def fetch(mailbox) -> imap.FetchResult:
     result = imap.fetch_once(mailbox, schedule=False)
-    actions.ingest_pending(result.raw_ids)
+    actions.ingest_safely(result.raws)
     return result
 
 
@@ -88,7 +93,7 @@ def test_poison_message_does_not_stop_the_rest(dovecot):
     """Broken bytes between good mails are kept and shown; the good mails all arrive."""
     dovecot.deliver(make_mail(message_id="good1@c.example"))
     dovecot.deliver(b"\x00\xff\xfe not a mail at all \x80\x81\r\n\r\n\xff")
-    dovecot.deliver(b"Content-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\n--x--\r\n--")
+    dovecot.deliver(b'Content-Type: multipart/mixed; boundary="x"\r\n\r\n--x\r\n--x--\r\n--')
     dovecot.deliver(make_mail(message_id="good2@c.example"))
     assert fetch(imap_mailbox(dovecot)).fetched == 4
     assert RawMessage.objects.count() == 4
@@ -109,8 +114,9 @@ def test_watcher_is_woken_by_idle(dovecot):
     """The watcher takes new mail within seconds though its poll interval is long (IDLE)."""
     mailbox = imap_mailbox(dovecot)
     stop = threading.Event()
-    thread = threading.Thread(target=imap.watch, args=(mailbox.pk, stop),
-                              kwargs={"poll_seconds": 300}, daemon=True)  # fmt: skip
+    thread = threading.Thread(
+        target=imap.watch, args=(mailbox.pk, stop), kwargs={"poll_seconds": 300}, daemon=True
+    )
     thread.start()
     try:
         time.sleep(1.0)  # connected and idling

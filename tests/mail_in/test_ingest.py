@@ -36,13 +36,17 @@ def test_same_bytes_twice_make_one_raw_row(mailbox):
 
 def test_ingest_makes_conversation_message_and_events(mailbox):
     """A new mail becomes a conversation in status new, with its received event."""
-    message = deliver(mailbox, make_mail(subject="納期について", body="東京本社への納期を教えてください。\n"))
+    message = deliver(
+        mailbox, make_mail(subject="納期について", body="東京本社への納期を教えてください。\n")
+    )
     assert message is not None
     conv = message.conversation
     assert conv.subject == "納期について"
     assert conv.status == "new"
     assert conv.message_count == 1
-    assert conv.contact is not None and conv.contact.addresses.get().email == "taro@customer.example"
+    assert (
+        conv.contact is not None and conv.contact.addresses.get().email == "taro@customer.example"
+    )
     assert message.thread_rule == "new"
     assert message.raw.status == RawStatus.DONE
     types = set(Event.objects.filter(conversation=conv).values_list("type", flat=True))
@@ -53,7 +57,9 @@ def test_same_message_id_with_other_bytes_is_one_message(mailbox):
     """The same mail arriving twice with different trace headers makes one message."""
     data = make_mail(message_id="dup@customer.example")
     deliver(mailbox, data)
-    again = b"Received: from relay.example by mx.example.jp; Mon, 23 Nov 2026 10:01:00 +0000\r\n" + data
+    again = (
+        b"Received: from relay.example by mx.example.jp; Mon, 23 Nov 2026 10:01:00 +0000\r\n" + data
+    )
     assert deliver(mailbox, again) is None
     assert Message.objects.count() == 1
     assert RawMessage.objects.filter(status=RawStatus.DUPLICATE).count() == 1
@@ -63,7 +69,9 @@ def test_mail_without_message_id_is_deduplicated_by_content(mailbox):
     """Without a Message-ID, the same content delivered twice still makes one message."""
     data = make_mail().replace(b"Message-ID:", b"X-Old-Message-ID:")
     deliver(mailbox, data)
-    deliver(mailbox, b"Received: from a.example by b.example; Mon, 23 Nov 2026 10:01:00 +0000\n" + data)
+    deliver(
+        mailbox, b"Received: from a.example by b.example; Mon, 23 Nov 2026 10:01:00 +0000\n" + data
+    )
     assert Message.objects.count() == 1
 
 
@@ -106,8 +114,9 @@ def test_attachments_are_stored_once_by_content(mailbox):
         msg["From"], msg["To"], msg["Subject"] = "a@b.example", "support@example.jp", "見積書"
         msg["Message-ID"] = f"<{mid}>"
         msg.set_content("添付します。")
-        msg.add_attachment(b"%PDF-1.4 quote", maintype="application", subtype="pdf",
-                           filename="見積書.pdf")  # fmt: skip
+        msg.add_attachment(
+            b"%PDF-1.4 quote", maintype="application", subtype="pdf", filename="見積書.pdf"
+        )
         return msg.as_bytes()
 
     one = deliver(mailbox, with_attachment("x1@b.example"))

@@ -76,8 +76,13 @@ def test_too_large_for_the_server_gets_552(shared):
     ctl = IntakeController("smtp", host="127.0.0.1", port=free_port(), max_bytes=10_000)
     ctl.start()
     try:
-        with smtplib.SMTP(ctl.hostname, ctl.port) as peer, pytest.raises(smtplib.SMTPException) as err:
-            peer.sendmail("a@c.example", ["support@example.jp"], make_mail(body=("y" * 70 + "\n") * 400))
+        with (
+            smtplib.SMTP(ctl.hostname, ctl.port) as peer,
+            pytest.raises(smtplib.SMTPException) as err,
+        ):
+            peer.sendmail(
+                "a@c.example", ["support@example.jp"], make_mail(body=("y" * 70 + "\n") * 400)
+            )
     finally:
         ctl.stop()
     assert "552" in str(err.value)
@@ -102,9 +107,13 @@ def test_lmtp_answers_per_recipient(transactional_db):
     ctl = IntakeController("lmtp", host="127.0.0.1", port=free_port(), max_bytes=1_000_000)
     ctl.start()
     try:
-        replies = lmtp_send(ctl.hostname, ctl.port, "a@c.example",
-                            ["sales@example.jp", "nobody@example.jp", "info@example.jp"],
-                            make_mail())  # fmt: skip
+        replies = lmtp_send(
+            ctl.hostname,
+            ctl.port,
+            "a@c.example",
+            ["sales@example.jp", "nobody@example.jp", "info@example.jp"],
+            make_mail(),
+        )
     finally:
         ctl.stop()
     assert sorted(code for code, _ in replies) == [250, 250, 550]

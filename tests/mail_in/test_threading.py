@@ -15,9 +15,11 @@ pytestmark = pytest.mark.django_db
 
 def our_id(conv: Conversation, message_pk: int = 999) -> str:
     return make_message_id(
-        settings.SECRET_KEY.encode(), conversation_id=conv.pk, message_id=message_pk,
+        settings.SECRET_KEY.encode(),
+        conversation_id=conv.pk,
+        message_id=message_pk,
         domain="example.jp",
-    )  # fmt: skip
+    )
 
 
 def test_reply_joins_by_in_reply_to(mailbox):
@@ -33,9 +35,12 @@ def test_reply_joins_by_references_when_in_reply_to_is_unknown(mailbox):
     first = deliver(mailbox, make_mail(message_id="1@c.example"))
     reply = deliver(
         mailbox,
-        make_mail(message_id="3@c.example", in_reply_to="lost@c.example",
-                  references=["1@c.example", "lost@c.example"]),
-    )  # fmt: skip
+        make_mail(
+            message_id="3@c.example",
+            in_reply_to="lost@c.example",
+            references=["1@c.example", "lost@c.example"],
+        ),
+    )
     assert reply.conversation_id == first.conversation_id
     assert reply.thread_rule == "references"
 
@@ -43,8 +48,9 @@ def test_reply_joins_by_references_when_in_reply_to_is_unknown(mailbox):
 def test_reply_to_our_signed_message_id_joins_its_conversation(mailbox):
     """Our own signed Message-ID places the reply even without any other match."""
     conv = deliver(mailbox, make_mail(message_id="1@c.example")).conversation
-    reply = deliver(mailbox, make_mail(subject="Re: x", message_id="4@c.example",
-                                       in_reply_to=our_id(conv)))  # fmt: skip
+    reply = deliver(
+        mailbox, make_mail(subject="Re: x", message_id="4@c.example", in_reply_to=our_id(conv))
+    )
     assert reply.conversation_id == conv.pk
     assert reply.thread_rule == "token"
 
@@ -70,8 +76,10 @@ def test_subject_tag_joins_for_the_same_customer(mailbox):
 def test_subject_tag_from_another_customer_starts_new(mailbox):
     """Another customer quoting someone's ticket number does not join it."""
     conv = deliver(mailbox, make_mail(message_id="1@c.example")).conversation
-    other = deliver(mailbox, make_mail(subject=f"[#{conv.pk}]", sender="eve@evil.example",
-                                       message_id="7@evil.example"))  # fmt: skip
+    other = deliver(
+        mailbox,
+        make_mail(subject=f"[#{conv.pk}]", sender="eve@evil.example", message_id="7@evil.example"),
+    )
     assert other.conversation_id != conv.pk
 
 
@@ -84,8 +92,10 @@ def test_same_subject_from_different_customers_stays_apart(mailbox):
 
 def test_reply_arriving_before_its_parent_is_joined_when_parent_arrives(mailbox):
     """Out of order: the parent, arriving later, joins the reply's conversation."""
-    reply = deliver(mailbox, make_mail(message_id="r@c.example", in_reply_to="p@c.example",
-                                       references=["p@c.example"]))  # fmt: skip
+    reply = deliver(
+        mailbox,
+        make_mail(message_id="r@c.example", in_reply_to="p@c.example", references=["p@c.example"]),
+    )
     parent = deliver(mailbox, make_mail(message_id="p@c.example"))
     assert parent.conversation_id == reply.conversation_id
     assert parent.thread_rule == "late_parent"
@@ -95,11 +105,19 @@ def test_reply_arriving_before_its_parent_is_joined_when_parent_arrives(mailbox)
 def test_early_reply_is_merged_when_parent_threads_elsewhere(mailbox):
     """A late parent that itself continues a thread pulls the early reply's conversation in."""
     root = deliver(mailbox, make_mail(message_id="root@c.example"))
-    early = deliver(mailbox, make_mail(message_id="c2@c.example", in_reply_to="c1@c.example",
-                                       references=["c1@c.example"]))  # fmt: skip
+    early = deliver(
+        mailbox,
+        make_mail(
+            message_id="c2@c.example", in_reply_to="c1@c.example", references=["c1@c.example"]
+        ),
+    )
     assert early.conversation_id != root.conversation_id
-    deliver(mailbox, make_mail(message_id="c1@c.example", in_reply_to="root@c.example",
-                               references=["root@c.example"]))  # fmt: skip
+    deliver(
+        mailbox,
+        make_mail(
+            message_id="c1@c.example", in_reply_to="root@c.example", references=["root@c.example"]
+        ),
+    )
     assert Conversation.objects.count() == 1
     assert Message.objects.filter(conversation=root.conversation_id).count() == 3
     assert Conversation.objects.get().message_count == 3

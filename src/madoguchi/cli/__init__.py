@@ -44,9 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"madoguchi: configuration error: {exc}", file=sys.stderr)
         return 2
     except ValidationError as exc:
-        detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()) if hasattr(
-            exc, "error_dict"
-        ) else " ".join(exc.messages)
+        detail = (
+            "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+            if hasattr(exc, "error_dict")
+            else " ".join(exc.messages)
+        )
         print(f"madoguchi: error: {detail}", file=sys.stderr)
         return 1
     except (CommandError, LookupError, ValueError, OSError) as exc:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 
-
 def register(sub: Any) -> None:
     p = sub.add_parser("init", help="create or upgrade the database")
     p.set_defaults(handler=cmd_init)
@@ -122,7 +121,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from madoguchi.mail_in import actions, imap
+    from madoguchi.mail_in import imap
+    from madoguchi.mail_in.pipeline import Pipeline
     from madoguchi.mailboxes.models import Mailbox
     from madoguchi.mailboxes.queries import mailbox_by_address
 
@@ -145,7 +145,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             print(f"{mailbox.address}: {exc}", file=sys.stderr)
             failures += 1
             continue
-        actions.ingest_pending(result.raw_ids)
+        with Pipeline() as pipeline:
+            for start in range(0, len(result.raws), 200):
+                pipeline.add(result.raws[start : start + 200])
         errors = f", {len(result.errors)} errors" if result.errors else ""
         print(f"{mailbox.address}: {result.fetched} new, {result.already_had} already had{errors}")
     return 1 if failures else 0

@@ -33,10 +33,15 @@ def _worker(stop: threading.Event) -> threading.Thread:
     from madoguchi.mail_in.actions import ingest_pending
 
     worker = Worker(
-        queue_names=["default"], interval=0.2, batch=False, backend_name="default",
-        startup_delay=False, max_tasks=None, worker_id=f"madoguchi-{threading.get_native_id()}",
+        queue_names=["default"],
+        interval=0.2,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=f"madoguchi-{threading.get_native_id()}",
         excluded_queue_names=[],
-    )  # fmt: skip
+    )
 
     def loop() -> None:
         ingest_pending()  # mail stored before a crash whose task never ran
@@ -61,9 +66,9 @@ def _listeners(roles: list[str]) -> list[Any]:
     started = []
     for role in ("smtp", "lmtp"):
         if role in roles:
-            bind = conf[f"{role.upper()}_BIND"]
+            bind = conf.smtp_bind if role == "smtp" else conf.lmtp_bind
             ctl = IntakeController(
-                role, host=bind.host, port=bind.port, max_bytes=conf["MAX_MESSAGE_BYTES"]
+                role, host=bind.host, port=bind.port, max_bytes=conf.max_message_bytes
             )
             ctl.start()
             log.info("%s listening on %s", role.upper(), bind)
@@ -77,13 +82,16 @@ def _imap(stop: threading.Event) -> None:
     from madoguchi.mail_in.imap import watch
     from madoguchi.mailboxes.models import Mailbox
 
-    poll = settings.MADOGUCHI["IMAP_POLL_SECONDS"]
+    poll = settings.MADOGUCHI.imap_poll_seconds
     for mailbox in Mailbox.objects.all():
         if mailbox.has_imap:
             threading.Thread(
-                target=watch, args=(mailbox.pk, stop), kwargs={"poll_seconds": poll},
-                name=f"imap-{mailbox.address}", daemon=True,
-            ).start()  # fmt: skip
+                target=watch,
+                args=(mailbox.pk, stop),
+                kwargs={"poll_seconds": poll},
+                name=f"imap-{mailbox.address}",
+                daemon=True,
+            ).start()
             log.info("IMAP watching %s", mailbox.address)
 
 
@@ -104,7 +112,7 @@ def serve(roles: list[str]) -> int:
         if "web" in roles:
             import uvicorn
 
-            bind = settings.MADOGUCHI["WEB_BIND"]
+            bind = settings.MADOGUCHI.web_bind
             uvicorn.run("madoguchi.asgi:application", host=bind.host, port=bind.port)
         else:
             stop.wait()

@@ -1,17 +1,18 @@
-"""Every state change of conversations and messages. Each call records its Event.
+"""Every state change of conversations and messages. Each call records its Events.
 
-Callers hold a transaction (``receive_message`` is called from ``mail_in.actions.ingest``).
+Callers hold a transaction (``receive_messages`` is called from ``mail_in.actions``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import F
 from django.utils import timezone
 
-from madoguchi.conversations.contacts import contact_for
+from madoguchi.conversations.contacts import contacts_for
 from madoguchi.conversations.models import (
     Attachment,
     Conversation,
@@ -22,156 +23,209 @@ from madoguchi.conversations.models import (
     ThreadRule,
 )
 from madoguchi.core import blobs, events
+from madoguchi.core.models import Event
 from madoguchi.mail import ParsedMail
-from madoguchi.mailboxes.models import Mailbox
 from madoguchi.mail_in.models import RawMessage
+from madoguchi.mailboxes.models import Mailbox
 
 MAX_REFS = 30
 
 
-def _clip(value: str, size: int) -> str:
-    return value[:size]
+@dataclass
+class Inbound:
+    """One parsed inbound mail and where threading placed it."""
+
+    raw: RawMessage
+    mail: ParsedMail
+    #: An existing conversation's id, or a new unsaved Conversation of this batch.
+    conversation: int | Conversation
+    rule: ThreadRule
+    dedupe_key: str
 
 
-def _snippet(parsed: ParsedMail) -> str:
-    for line in (parsed.reply_text or parsed.text).splitlines():
+def _snippet(mail: ParsedMail) -> str:
+    for line in (mail.reply_text or mail.text).splitlines():
         if line.strip():
-            return _clip(line.strip(), 200)
+            return line.strip()[:200]
     return ""
 
 
-def start_conversation(mailbox: Mailbox, parsed: ParsedMail, *, at: datetime) -> Conversation:
-    sender = parsed.sender
-    contact = contact_for(sender.email, sender.name) if sender else None
-    conv = Conversation.objects.create(
-        mailbox=mailbox,
-        contact=contact,
-        subject=_clip(parsed.subject, 998),
-        kind=parsed.kind,
-        last_activity_at=at,
-    )
-    events.record("conversation.created", mailbox_id=mailbox.pk, conversation_id=conv.pk)
-    return conv
+def receive_messages(mailbox: Mailbox, batch: list[Inbound]) -> list[Message]:
+    """Store inbound mails in their conversations and update those conversations.
 
-
-def receive_message(
-    mailbox: Mailbox,
-    parsed: ParsedMail,
-    *,
-    raw: RawMessage,
-    conversation: Conversation | None,
-    rule: ThreadRule,
-    dedupe_key: str,
-) -> Message:
-    """Store an inbound mail in ``conversation`` (a new one when None) and update its state."""
+    New conversations (unsaved ``Conversation`` objects in ``batch``) are created; existing
+    ones get their counts and activity updated, and done/on-hold ones reopen (PRODUCT.md).
+    """
     now = timezone.now()
-    if conversation is None:
-        conversation = start_conversation(mailbox, parsed, at=now)
-    message = Message.objects.create(
+    log: list[Event] = []
+    new = list({id(c): c for i in batch if (c := _new_conversation(i)) is not None}.values())
+    _fill_new(mailbox, new, batch, now)
+    Conversation.objects.bulk_create(new)
+    log += [
+        events.build("conversation.created", mailbox_id=mailbox.pk, conversation_id=c.pk)
+        for c in new
+    ]
+    messages = Message.objects.bulk_create(_message(mailbox, item, now) for item in batch)
+    _store_refs(messages, batch)
+    _store_attachments(messages, batch)
+    log += _touch_existing(batch, now)
+    log += [
+        events.build(
+            "message.received",
+            mailbox_id=mailbox.pk,
+            conversation_id=m.conversation_id,
+            message=m.pk,
+            rule=m.thread_rule,
+            kind=m.kind,
+        )
+        for m in messages
+    ]
+    events.record_many(log)
+    return messages
+
+
+def _new_conversation(item: Inbound) -> Conversation | None:
+    conv = item.conversation
+    return conv if isinstance(conv, Conversation) and conv.pk is None else None
+
+
+def _fill_new(
+    mailbox: Mailbox, new: list[Conversation], batch: list[Inbound], now: datetime
+) -> None:
+    items: dict[int, list[Inbound]] = defaultdict(list)
+    for item in batch:
+        if _new_conversation(item) is not None:
+            items[id(item.conversation)].append(item)
+    senders = [(i.mail.sender.email, i.mail.sender.name) for i in batch if i.mail.sender]
+    contacts = contacts_for(senders) if new else {}
+    for conv in new:
+        mine = items[id(conv)]
+        first = mine[0].mail
+        conv.mailbox = mailbox
+        conv.contact = contacts.get(first.sender.email.lower()) if first.sender else None
+        conv.subject = first.subject[:998]
+        conv.kind = first.kind
+        conv.message_count = len(mine)
+        conv.snippet = _snippet(mine[-1].mail)
+        conv.last_activity_at = conv.waiting_since = now
+
+
+def _message(mailbox: Mailbox, item: Inbound, now: datetime) -> Message:
+    mail = item.mail
+    message = Message(
         mailbox=mailbox,
-        conversation=conversation,
-        raw=raw,
+        raw=item.raw,
         direction=Direction.IN,
-        dedupe_key=_clip(dedupe_key, 512),
-        message_id=_clip(parsed.message_id or "", 512),
-        in_reply_to=_clip(parsed.in_reply_to or "", 512),
-        subject=_clip(parsed.subject, 998),
-        from_name=_clip(parsed.sender.name if parsed.sender else "", 255),
-        from_email=_clip(parsed.sender.email if parsed.sender else "", 320),
-        to=[[a.name, a.email] for a in parsed.to],
-        cc=[[a.name, a.email] for a in parsed.cc],
-        reply_to=[[a.name, a.email] for a in parsed.reply_to],
-        date=parsed.date,
+        dedupe_key=item.dedupe_key[:512],
+        message_id=(mail.message_id or "")[:512],
+        in_reply_to=(mail.in_reply_to or "")[:512],
+        subject=mail.subject[:998],
+        from_name=(mail.sender.name if mail.sender else "")[:255],
+        from_email=(mail.sender.email if mail.sender else "")[:320],
+        to=[[a.name, a.email] for a in mail.to],
+        cc=[[a.name, a.email] for a in mail.cc],
+        reply_to=[[a.name, a.email] for a in mail.reply_to],
+        date=mail.date,
         received_at=now,
-        text=parsed.text,
-        html=parsed.html or "",
-        reply_text=parsed.reply_text,
-        kind=parsed.kind,
-        thread_rule=rule,
-        defects=[[d.where, d.problem, d.repair] for d in parsed.defects],
+        text=mail.text,
+        html=mail.html or "",
+        reply_text=mail.reply_text,
+        kind=mail.kind,
+        thread_rule=item.rule,
+        defects=[[d.where, d.problem, d.repair] for d in mail.defects],
     )
-    _store_refs(message, parsed)
-    _store_attachments(message, parsed)
-    _update_on_inbound(conversation, parsed, at=now)
-    events.record(
-        "message.received",
-        mailbox_id=mailbox.pk,
-        conversation_id=conversation.pk,
-        message=message.pk,
-        rule=rule,
-        kind=parsed.kind,
-    )
+    if isinstance(item.conversation, Conversation):
+        message.conversation = item.conversation
+    else:
+        message.conversation_id = item.conversation
     return message
 
 
-def _store_refs(message: Message, parsed: ParsedMail) -> None:
-    ids = list(dict.fromkeys([*parsed.references[-MAX_REFS:], parsed.in_reply_to or ""]))
-    MessageRef.objects.bulk_create(
-        MessageRef(message=message, mailbox_id=message.mailbox_id, ref=_clip(ref, 512))
-        for ref in ids
-        if ref
-    )
-
-
-def _store_attachments(message: Message, parsed: ParsedMail) -> None:
+def _store_refs(messages: list[Message], batch: list[Inbound]) -> None:
     rows = []
-    for att in parsed.attachments:
-        blobs.store(att.sha256, att.data)
-        rows.append(
-            Attachment(
-                message=message,
-                filename=_clip(att.filename or "attachment", 255),
-                content_type=_clip(att.content_type, 255),
-                size=att.size,
-                sha256=att.sha256,
-                content_id=_clip(att.content_id or "", 255),
-                inline=att.inline,
+    for message, item in zip(messages, batch, strict=True):
+        ids = [*item.mail.references[-MAX_REFS:], item.mail.in_reply_to or ""]
+        rows += [
+            MessageRef(message=message, mailbox_id=message.mailbox_id, ref=ref[:512])
+            for ref in dict.fromkeys(ids)
+            if ref
+        ]
+    MessageRef.objects.bulk_create(rows)
+
+
+def _store_attachments(messages: list[Message], batch: list[Inbound]) -> None:
+    rows = []
+    for message, item in zip(messages, batch, strict=True):
+        for att in item.mail.attachments:
+            blobs.store(att.sha256, att.data)
+            rows.append(
+                Attachment(
+                    message=message,
+                    filename=(att.filename or "attachment")[:255],
+                    content_type=att.content_type[:255],
+                    size=att.size,
+                    sha256=att.sha256,
+                    content_id=(att.content_id or "")[:255],
+                    inline=att.inline,
+                )
             )
-        )
     Attachment.objects.bulk_create(rows)
 
 
-def _update_on_inbound(conv: Conversation, parsed: ParsedMail, *, at: datetime) -> None:
-    """A customer's mail makes the conversation active again (PRODUCT.md: reopen done/hold)."""
-    fields = {"last_activity_at": at, "snippet": _snippet(parsed)}
-    if conv.waiting_since is None:
-        fields["waiting_since"] = at
-    if conv.status in (Status.DONE, Status.HOLD) and conv.message_count > 0:
-        fields["status"] = Status.OPEN if conv.assignee_id else Status.NEW
-        events.record(
-            "conversation.status",
-            mailbox_id=conv.mailbox_id,
-            conversation_id=conv.pk,
-            before=conv.status,
-            after=fields["status"],
-            reason="customer replied",
-        )
-    Conversation.objects.filter(pk=conv.pk).update(message_count=F("message_count") + 1, **fields)
-    for name, value in fields.items():
-        setattr(conv, name, value)
-    conv.message_count += 1
+def _touch_existing(batch: list[Inbound], now: datetime) -> list[Event]:
+    """A customer's mail makes an existing conversation active again."""
+    latest: dict[int, Inbound] = {}
+    counts: dict[int, int] = defaultdict(int)
+    for item in batch:
+        if isinstance(item.conversation, int):
+            latest[item.conversation] = item
+            counts[item.conversation] += 1
+    if not latest:
+        return []
+    log = []
+    convs = list(Conversation.objects.filter(pk__in=list(latest)))
+    for conv in convs:
+        before = conv.status
+        conv.message_count += counts[conv.pk]
+        conv.last_activity_at = now
+        conv.snippet = _snippet(latest[conv.pk].mail)
+        conv.waiting_since = conv.waiting_since or now
+        if before in (Status.DONE, Status.HOLD):
+            conv.status = Status.OPEN if conv.assignee_id else Status.NEW
+            log.append(
+                events.build(
+                    "conversation.status",
+                    mailbox_id=conv.mailbox_id,
+                    conversation_id=conv.pk,
+                    before=before,
+                    after=conv.status,
+                    reason="customer replied",
+                )
+            )
+    Conversation.objects.bulk_update(
+        convs, ["message_count", "last_activity_at", "snippet", "waiting_since", "status"]
+    )
+    return log
 
 
-def merge_into(target: Conversation, sources: Iterable[int], *, parent_id: str) -> None:
-    """Move the messages of conversations started by early replies into ``target``.
+def merge_into(target_id: int, sources: list[int], *, parent_id: str) -> None:
+    """Move the messages of conversations started by early replies into ``target_id``.
 
     Used when a mail arrives after replies to it had started conversations of their own.
     """
-    for source in Conversation.objects.filter(pk__in=list(sources)).exclude(pk=target.pk):
+    for source in Conversation.objects.filter(pk__in=sources).exclude(pk=target_id):
         moved = Message.objects.filter(conversation=source)
         count = moved.count()
         moved.filter(in_reply_to=parent_id).update(
-            conversation=target, thread_rule=ThreadRule.IN_REPLY_TO
+            conversation_id=target_id, thread_rule=ThreadRule.IN_REPLY_TO
         )
-        moved.update(conversation=target, thread_rule=ThreadRule.REFERENCES)
-        source.events.update(conversation=target)
-        Conversation.objects.filter(pk=target.pk).update(
-            message_count=F("message_count") + count
-        )
+        moved.update(conversation_id=target_id, thread_rule=ThreadRule.REFERENCES)
+        source.events.update(conversation_id=target_id)
+        Conversation.objects.filter(pk=target_id).update(message_count=F("message_count") + count)
         events.record(
             "conversation.merged",
-            mailbox_id=target.mailbox_id,
-            conversation_id=target.pk,
+            mailbox_id=source.mailbox_id,
+            conversation_id=target_id,
             merged=source.pk,
             messages=count,
         )

@@ -75,7 +75,9 @@ class Conversation(models.Model):
                 fields=["mailbox", "status", "assignee", "-last_activity_at", "-id"],
                 name="conv_inbox_idx",
             ),
-            models.Index(fields=["mailbox", "status", "-last_activity_at", "-id"], name="conv_tab_idx"),
+            models.Index(
+                fields=["mailbox", "status", "-last_activity_at", "-id"], name="conv_tab_idx"
+            ),
             models.Index(fields=["contact", "-last_activity_at"], name="conv_contact_idx"),
         ]
 
@@ -105,7 +107,11 @@ class Message(models.Model):
         Conversation, on_delete=models.CASCADE, related_name="messages"
     )
     raw = models.OneToOneField(
-        "mail_in.RawMessage", null=True, blank=True, on_delete=models.PROTECT, related_name="message"
+        "mail_in.RawMessage",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="message",
     )
     direction = models.CharField(max_length=3, choices=Direction.choices, default=Direction.IN)
     dedupe_key = models.CharField(max_length=512)

@@ -14,7 +14,7 @@ from django.conf import settings
 
 
 def root() -> Path:
-    return Path(settings.MADOGUCHI["BLOB_DIR"])
+    return Path(settings.MADOGUCHI.blob_dir)
 
 
 def path_for(sha256: str) -> Path:

@@ -11,6 +11,28 @@ from typing import Any
 from madoguchi.core.models import Event
 
 
+def build(
+    type: str,
+    *,
+    mailbox_id: int | None = None,
+    conversation_id: int | None = None,
+    actor_id: int | None = None,
+    **data: Any,
+) -> Event:
+    """An unsaved Event, for actions that write many at once with ``record_many``."""
+    return Event(
+        type=type,
+        mailbox_id=mailbox_id,
+        conversation_id=conversation_id,
+        actor_id=actor_id,
+        data=data,
+    )
+
+
+def record_many(items: list[Event]) -> None:
+    Event.objects.bulk_create(items)
+
+
 def record(
     type: str,
     *,

@@ -12,12 +12,15 @@ import logging
 import traceback
 from collections.abc import Iterable
 from functools import partial
+from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from madoguchi import mail
 from madoguchi.conversations import actions as conversations
-from madoguchi.conversations.models import Message
+from madoguchi.conversations.models import Conversation, Message, ThreadRule
 from madoguchi.core import events
 from madoguchi.mail_in import threading
 from madoguchi.mail_in.models import RawMessage, RawStatus
@@ -32,25 +35,48 @@ def accept(mailbox: Mailbox, raw: RawInbound, *, schedule: bool = True) -> tuple
 
     When ``schedule`` is true, an ingest task is enqueued once the row is committed.
     """
-    digest = hashlib.sha256(raw.data).hexdigest()
+    [(row, created)] = accept_many(mailbox, [raw], schedule=schedule)
+    return row, created
+
+
+def accept_many(
+    mailbox: Mailbox, raws: list[RawInbound], *, schedule: bool = True
+) -> list[tuple[RawMessage, bool]]:
+    """``accept`` for several mails in one transaction and three queries."""
+    digests = [hashlib.sha256(raw.data).hexdigest() for raw in raws]
     with transaction.atomic():
-        row, created = RawMessage.objects.get_or_create(
-            mailbox=mailbox,
-            sha256=digest,
-            defaults={
-                "data": raw.data,
-                "size": len(raw.data),
-                "source": raw.source,
-                "origin": raw.origin[:1024],
-                "envelope_from": raw.envelope_from[:320],
-                "envelope_to": list(raw.envelope_to),
-            },
-        )
-        if created and schedule:
+        known = {
+            row.sha256: row
+            for row in RawMessage.objects.filter(mailbox=mailbox, sha256__in=digests).only(
+                "pk", "sha256", "status", "mailbox_id"
+            )
+        }
+        fresh: dict[str, RawMessage] = {}
+        for raw, digest in zip(raws, digests, strict=True):
+            if digest not in known and digest not in fresh:
+                fresh[digest] = RawMessage(
+                    mailbox=mailbox,
+                    sha256=digest,
+                    data=raw.data,
+                    size=len(raw.data),
+                    source=raw.source,
+                    origin=raw.origin[:1024],
+                    envelope_from=raw.envelope_from[:320],
+                    envelope_to=list(raw.envelope_to),
+                )
+        RawMessage.objects.bulk_create(fresh.values())
+        if schedule and fresh:
             from madoguchi.mail_in.tasks import ingest_raw_message
 
-            transaction.on_commit(partial(ingest_raw_message.enqueue, row.pk))
-    return row, created
+            for row in fresh.values():
+                transaction.on_commit(partial(ingest_raw_message.enqueue, row.pk))
+    result: list[tuple[RawMessage, bool]] = []
+    reported: set[str] = set()
+    for digest in digests:
+        created = digest in fresh and digest not in reported
+        reported.add(digest)
+        result.append((known.get(digest) or fresh[digest], created))
+    return result
 
 
 def dedupe_key(parsed: mail.ParsedMail, data: bytes) -> str:
@@ -62,55 +88,125 @@ def dedupe_key(parsed: mail.ParsedMail, data: bytes) -> str:
     return "nomid:" + hashlib.sha256(head + b"\0" + body.replace(b"\r\n", b"\n")).hexdigest()
 
 
-def ingest(raw: RawMessage) -> Message | None:
-    """Parse, thread and store one raw mail. Returns None for a duplicate. May raise."""
-    parsed = mail.parse(bytes(raw.data))
-    key = dedupe_key(parsed, bytes(raw.data))
-    mailbox = raw.mailbox
+def ingest(
+    raws: list[RawMessage], parsed_mails: list[mail.ParsedMail] | None = None
+) -> list[Message]:
+    """Parse, thread and store raw mails of one mailbox in one transaction. May raise.
+
+    Rows already done are skipped; a mail seen before (same dedupe key) is marked duplicate.
+    ``parsed_mails``, when given, are ``mail.parse`` of each raw row (see ``pipeline``).
+    """
+    mailbox = raws[0].mailbox
+    if parsed_mails is None:
+        parsed_mails = [mail.parse(bytes(raw.data)) for raw in raws]
+    parsed = list(zip(raws, parsed_mails, strict=True))
     with transaction.atomic():
-        locked = RawMessage.objects.select_for_update().only("status").get(pk=raw.pk)
-        if locked.status in (RawStatus.DONE, RawStatus.DUPLICATE):
-            return Message.objects.filter(raw=raw).first()
-        if Message.objects.filter(mailbox=mailbox, dedupe_key=key[:512]).exists():
-            _finish(raw, RawStatus.DUPLICATE)
-            return None
-        placement = threading.place(parsed, mailbox)
-        message = conversations.receive_message(
-            mailbox,
-            parsed,
-            raw=raw,
-            conversation=placement.conversation,
-            rule=placement.rule,
-            dedupe_key=key,
+        claimed = set(
+            RawMessage.objects.select_for_update()
+            .filter(pk__in=[r.pk for r in raws], status__in=[RawStatus.PENDING, RawStatus.FAILED])
+            .values_list("pk", flat=True)
         )
-        if placement.orphans and parsed.message_id:
-            conversations.merge_into(
-                message.conversation, placement.orphans, parent_id=parsed.message_id[:512]
+        todo = [
+            (raw, m, dedupe_key(m, bytes(raw.data))[:512]) for raw, m in parsed if raw.pk in claimed
+        ]
+        seen = set(
+            Message.objects.filter(
+                mailbox=mailbox, dedupe_key__in=[k for _, _, k in todo]
+            ).values_list("dedupe_key", flat=True)
+        )
+        index = threading.ThreadIndex.load(
+            mailbox, settings.SECRET_KEY.encode(), [m for _, m, _ in todo]
+        )
+        batch: list[conversations.Inbound] = []
+        merges: list[tuple[Conversation, list[int], str]] = []
+        duplicates: list[int] = []
+        for raw, parsed_mail, key in todo:
+            if key in seen:
+                duplicates.append(raw.pk)
+                continue
+            seen.add(key)
+            item = _place(
+                mailbox, raw, parsed_mail, key=key, index=index, batch=batch, merges=merges
             )
-        _finish(raw, RawStatus.DONE)
-    return message
+            batch.append(item)
+        messages = conversations.receive_messages(mailbox, batch) if batch else []
+        for target, sources, parent in merges:
+            conversations.merge_into(
+                target.pk if isinstance(target, Conversation) else target, sources, parent_id=parent
+            )
+        _finish([i.raw.pk for i in batch], RawStatus.DONE)
+        _finish(duplicates, RawStatus.DUPLICATE)
+    for item in batch:
+        item.raw.status = RawStatus.DONE
+    return messages
 
 
-def _finish(raw: RawMessage, status: RawStatus, error: str = "") -> None:
-    RawMessage.objects.filter(pk=raw.pk).update(status=status, error=error)
-    raw.status, raw.error = status, error
+def _place(
+    mailbox: Mailbox,
+    raw: RawMessage,
+    parsed: mail.ParsedMail,
+    *,
+    key: str,
+    index: threading.ThreadIndex,
+    batch: list[conversations.Inbound],
+    merges: list[tuple[Any, list[int], str]],
+) -> conversations.Inbound:
+    """Thread one mail of a batch; early replies of this batch are moved in memory."""
+    placement = threading.place(parsed, index)
+    target = placement.target if placement.target is not None else Conversation(mailbox=mailbox)
+    parent = (parsed.message_id or "")[:512]
+    stored = [o for o in placement.orphans if isinstance(o, int)]
+    if stored:
+        merges.append((target, stored, parent))
+    for orphan in placement.orphans:
+        if isinstance(orphan, Conversation):
+            for earlier in batch:
+                if earlier.conversation is orphan:
+                    earlier.conversation = target
+                    earlier.rule = (
+                        ThreadRule.IN_REPLY_TO
+                        if earlier.mail.in_reply_to == parent
+                        else ThreadRule.REFERENCES
+                    )
+            index.replace(orphan, target)
+    index.placed(parsed, target, placement.rule)
+    return conversations.Inbound(raw, parsed, target, placement.rule, key)
 
 
-def ingest_safely(raw: RawMessage) -> Message | None:
-    """``ingest``, but a failure is kept on the row (status failed, the traceback) and logged."""
-    RawMessage.objects.filter(pk=raw.pk).update(attempts=raw.attempts + 1)
+def _finish(ids: list[int], status: RawStatus, error: str = "") -> None:
+    if ids:
+        RawMessage.objects.filter(pk__in=ids).update(
+            status=status, error=error, attempts=F("attempts") + 1
+        )
+
+
+def ingest_safely(
+    raws: list[RawMessage], parsed_mails: list[mail.ParsedMail] | None = None
+) -> list[Message]:
+    """``ingest`` a batch; if it fails, each mail alone, keeping a failure on its row.
+
+    A failed row gets status failed, its traceback and an ``ingest.failed`` event.
+    """
+    if not raws:
+        return []
     try:
-        return ingest(raw)
-    except IntegrityError:
-        # A concurrent ingest of the same mail won the unique (mailbox, dedupe_key) race.
-        _finish(raw, RawStatus.DUPLICATE)
-        return None
+        try:
+            return ingest(raws, parsed_mails)
+        except IntegrityError:
+            if len(raws) > 1:
+                raise
+            # A concurrent ingest of the same mail won the unique (mailbox, dedupe_key) race:
+            # once more, that message is visible and this one is marked duplicate.
+            return ingest(raws, parsed_mails)
     except Exception as exc:
+        if len(raws) > 1:
+            return [m for raw in raws for m in ingest_safely([raw])]
+        raw = raws[0]
         log.exception("ingest of raw message %s failed", raw.pk)
         with transaction.atomic():
-            _finish(raw, RawStatus.FAILED, "".join(traceback.format_exception(exc))[-8000:])
+            _finish([raw.pk], RawStatus.FAILED, "".join(traceback.format_exception(exc))[-8000:])
             events.record("ingest.failed", mailbox_id=raw.mailbox_id, raw=raw.pk, error=str(exc))
-        return None
+        return []
 
 
 def ingest_pending(ids: Iterable[int] | None = None, *, include_failed: bool = False) -> int:
@@ -128,9 +224,12 @@ def ingest_pending(ids: Iterable[int] | None = None, *, include_failed: bool = F
         batch = list(query.filter(pk__gt=last)[:200])
         if not batch:
             return count
+        by_mailbox: dict[int, list[RawMessage]] = {}
         for raw in batch:
-            ingest_safely(raw)
-            count += 1
+            by_mailbox.setdefault(raw.mailbox_id, []).append(raw)
+        for group in by_mailbox.values():
+            ingest_safely(group)
+        count += len(batch)
         last = batch[-1].pk
 
 

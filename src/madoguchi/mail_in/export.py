@@ -32,7 +32,12 @@ def as_record(message: Message, attachments: list[Attachment]) -> dict[str, Any]
         "kind": message.kind,
         "thread_rule": message.thread_rule,
         "attachments": [
-            {"filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256}
+            {
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+                "sha256": a.sha256,
+            }
             for a in attachments
         ],
     }
@@ -55,9 +60,12 @@ def export_mbox(mailbox: Mailbox, path: Path) -> int:
     count = 0
     try:
         box.lock()
-        for message in Message.objects.filter(mailbox=mailbox, raw__isnull=False).select_related(
-            "raw"
-        ).order_by("conversation_id", "id").iterator(chunk_size=200):
+        for message in (
+            Message.objects.filter(mailbox=mailbox, raw__isnull=False)
+            .select_related("raw")
+            .order_by("conversation_id", "id")
+            .iterator(chunk_size=200)
+        ):
             assert message.raw is not None
             box.add(bytes(message.raw.data))
             count += 1

@@ -21,7 +21,7 @@ from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.mailbox import BaseMailBox
 
 from madoguchi.mail_in import actions
-from madoguchi.mail_in.models import ImapFolder, ImapUid
+from madoguchi.mail_in.models import ImapFolder, ImapUid, RawMessage
 from madoguchi.mail_in.types import RawInbound
 from madoguchi.mailboxes.models import AfterFetch, Mailbox, Security
 
@@ -35,7 +35,7 @@ class FetchResult:
     fetched: int = 0
     already_had: int = 0
     errors: list[str] = field(default_factory=list)
-    raw_ids: list[int] = field(default_factory=list)
+    raws: list[RawMessage] = field(default_factory=list)
 
 
 def connect(mailbox: Mailbox, *, timeout: float = 30) -> BaseMailBox:
@@ -63,8 +63,11 @@ def _ledger(mailbox: Mailbox, folder: str, uidvalidity: int) -> ImapFolder:
     if state.uidvalidity != uidvalidity:
         log.warning(
             "%s/%s: UIDVALIDITY changed %s -> %s; taking the folder again",
-            mailbox.address, folder, state.uidvalidity, uidvalidity,
-        )  # fmt: skip
+            mailbox.address,
+            folder,
+            state.uidvalidity,
+            uidvalidity,
+        )
         state.uidvalidity = uidvalidity
         state.save(update_fields=["uidvalidity"])
     return state
@@ -120,18 +123,21 @@ def _take_chunk(
         for uid in uids:  # one bad message never stops the rest
             _take_chunk(mailbox, box, state, [uid], result, schedule=schedule)
         return
-    taken: list[str] = []
+    inbound = [
+        RawInbound(data=data, source="imap", origin=f"imap:{state.name}/{state.uidvalidity}/{uid}")
+        for uid, data in fetched
+    ]
     with transaction.atomic():
-        for uid, data in fetched:
-            origin = f"imap:{state.name}/{state.uidvalidity}/{uid}"
-            raw, created = actions.accept(
-                mailbox, RawInbound(data=data, source="imap", origin=origin), schedule=schedule
-            )
-            ImapUid.objects.create(folder=state, uidvalidity=state.uidvalidity, uid=uid, raw=raw)
-            result.fetched += created
-            result.already_had += not created
-            result.raw_ids.append(raw.pk)
-            taken.append(str(uid))
+        accepted = actions.accept_many(mailbox, inbound, schedule=schedule)
+        ImapUid.objects.bulk_create(
+            ImapUid(folder=state, uidvalidity=state.uidvalidity, uid=uid, raw=raw)
+            for (uid, _), (raw, _) in zip(fetched, accepted, strict=True)
+        )
+    for raw, created in accepted:
+        result.fetched += created
+        result.already_had += not created
+        result.raws.append(raw)
+    taken = [str(uid) for uid, _ in fetched]
     _after_fetch(mailbox, box, state, taken)
 
 

@@ -13,16 +13,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
-
 from madoguchi.mail_in import actions
 from madoguchi.mail_in.models import RawMessage, RawStatus
+from madoguchi.mail_in.pipeline import Pipeline
 from madoguchi.mail_in.types import RawInbound
 from madoguchi.mailboxes.models import Mailbox
 
 BATCH = 200
 _HEADER = re.compile(rb"^[\x21-\x39\x3b-\x7e]{1,76}:", re.MULTILINE)
-_KNOWN = re.compile(rb"^(from|date|subject|message-id|received|to|return-path|mime-version):", re.I | re.M)
+_KNOWN = re.compile(
+    rb"^(from|date|subject|message-id|received|to|return-path|mime-version):", re.I | re.M
+)
 
 
 @dataclass
@@ -32,6 +33,9 @@ class ImportSummary:
     already_had: int = 0
     failed: int = 0
     skipped: list[str] = field(default_factory=list)
+    #: The range of raw row ids this import touched, to count its failures at the end.
+    first_id: int | None = None
+    last_id: int = 0
 
     def lines(self) -> list[str]:
         out = [
@@ -98,15 +102,23 @@ def import_paths(
 ) -> ImportSummary:
     summary = ImportSummary()
     batch: list[tuple[str, bytes]] = []
-    for origin, item in read_sources(paths):
-        if isinstance(item, str):
-            summary.skipped.append(f"{origin}: {item}")
-            continue
-        batch.append((origin, item))
-        if len(batch) >= BATCH:
-            _store_batch(mailbox, batch, summary, progress)
-            batch = []
-    _store_batch(mailbox, batch, summary, progress)
+    with Pipeline() as pipeline:
+        for origin, item in read_sources(paths):
+            if isinstance(item, str):
+                summary.skipped.append(f"{origin}: {item}")
+                continue
+            batch.append((origin, item))
+            if len(batch) >= BATCH:
+                _store_batch(mailbox, batch, summary, pipeline, progress)
+                batch = []
+        _store_batch(mailbox, batch, summary, pipeline, progress)
+    if summary.first_id is not None:
+        summary.failed = RawMessage.objects.filter(
+            mailbox=mailbox,
+            pk__range=(summary.first_id, summary.last_id),
+            status=RawStatus.FAILED,
+            source="import",
+        ).count()
     return summary
 
 
@@ -114,19 +126,20 @@ def _store_batch(
     mailbox: Mailbox,
     batch: list[tuple[str, bytes]],
     summary: ImportSummary,
+    pipeline: Pipeline,
     progress: Callable[[int], None] | None,
 ) -> None:
-    ids: list[int] = []
-    with transaction.atomic():
-        for origin, data in batch:
-            raw, created = actions.accept(
-                mailbox, RawInbound(data=data, source="import", origin=origin), schedule=False
-            )
-            summary.read += 1
-            summary.stored += created
-            summary.already_had += not created
-            ids.append(raw.pk)
-    actions.ingest_pending(ids)  # also finishes rows left pending by an interrupted import
-    summary.failed += RawMessage.objects.filter(pk__in=ids, status=RawStatus.FAILED).count()
+    if not batch:
+        return
+    inbound = [RawInbound(data=data, source="import", origin=origin) for origin, data in batch]
+    accepted = actions.accept_many(mailbox, inbound, schedule=False)
+    ids = [raw.pk for raw, _ in accepted]
+    summary.first_id = min(ids + ([summary.first_id] if summary.first_id else []))
+    summary.last_id = max(ids + [summary.last_id])
+    summary.read += len(accepted)
+    summary.stored += sum(created for _, created in accepted)
+    summary.already_had += sum(not created for _, created in accepted)
+    # Rows already there but still pending (an interrupted import) are finished too.
+    pipeline.add([raw for raw, _ in accepted])
     if progress:
         progress(len(batch))

@@ -5,7 +5,7 @@ from __future__ import annotations
 try:  # Django 6 ships the tasks framework; 5.2 uses the django-tasks backport.
     from django.tasks import task  # type: ignore[import-not-found,unused-ignore]
 except ImportError:
-    from django_tasks import task
+    from django_tasks import task  # type: ignore[no-redef,unused-ignore]
 
 from madoguchi.mail_in import actions
 from madoguchi.mail_in.models import RawMessage
@@ -16,5 +16,5 @@ def ingest_raw_message(raw_id: int) -> str:
     raw = RawMessage.objects.select_related("mailbox").filter(pk=raw_id).first()
     if raw is None:
         return "gone"
-    actions.ingest_safely(raw)
-    return str(raw.status)
+    actions.ingest_safely([raw])
+    return RawMessage.objects.get(pk=raw_id).status

@@ -12,11 +12,23 @@ from madoguchi.core import events
 from madoguchi.mailboxes.models import Mailbox
 
 EDITABLE = {
-    "name", "signature", "max_message_bytes",
-    "imap_host", "imap_port", "imap_user", "imap_password", "imap_security", "imap_folder",
-    "imap_after_fetch", "imap_move_to",
-    "smtp_host", "smtp_port", "smtp_user", "smtp_password", "smtp_security",
-}  # fmt: skip
+    "name",
+    "signature",
+    "max_message_bytes",
+    "imap_host",
+    "imap_port",
+    "imap_user",
+    "imap_password",
+    "imap_security",
+    "imap_folder",
+    "imap_after_fetch",
+    "imap_move_to",
+    "smtp_host",
+    "smtp_port",
+    "smtp_user",
+    "smtp_password",
+    "smtp_security",
+}
 
 
 def create_mailbox(address: str, **fields: Any) -> Mailbox:

@@ -6,128 +6,296 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('mail_in', '0001_initial'),
-        ('mailboxes', '0001_initial'),
+        ("mail_in", "0001_initial"),
+        ("mailboxes", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=255)),
-                ('organization', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=255)),
+                ("organization", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='ContactAddress',
+            name="ContactAddress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.CharField(max_length=320, unique=True)),
-                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='addresses', to='conversations.contact')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.CharField(max_length=320, unique=True)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="addresses",
+                        to="conversations.contact",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Conversation',
+            name="Conversation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject', models.CharField(blank=True, max_length=998)),
-                ('status', models.CharField(choices=[('new', '新着'), ('open', '対応中'), ('hold', '保留'), ('done', '対応完了'), ('spam', '迷惑メール'), ('trash', 'ゴミ箱')], default='new', max_length=8)),
-                ('kind', models.CharField(choices=[('normal', 'Normal'), ('auto_reply', 'Auto Reply'), ('bulk', 'Bulk'), ('bounce', 'Bounce')], default='normal', max_length=12)),
-                ('snippet', models.CharField(blank=True, max_length=200)),
-                ('message_count', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_activity_at', models.DateTimeField()),
-                ('waiting_since', models.DateTimeField(blank=True, null=True)),
-                ('snoozed_until', models.DateTimeField(blank=True, null=True)),
-                ('due_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_conversations', to=settings.AUTH_USER_MODEL)),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='conversations', to='conversations.contact')),
-                ('mailbox', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conversations', to='mailboxes.mailbox')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("subject", models.CharField(blank=True, max_length=998)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "新着"),
+                            ("open", "対応中"),
+                            ("hold", "保留"),
+                            ("done", "対応完了"),
+                            ("spam", "迷惑メール"),
+                            ("trash", "ゴミ箱"),
+                        ],
+                        default="new",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("normal", "Normal"),
+                            ("auto_reply", "Auto Reply"),
+                            ("bulk", "Bulk"),
+                            ("bounce", "Bounce"),
+                        ],
+                        default="normal",
+                        max_length=12,
+                    ),
+                ),
+                ("snippet", models.CharField(blank=True, max_length=200)),
+                ("message_count", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_activity_at", models.DateTimeField()),
+                ("waiting_since", models.DateTimeField(blank=True, null=True)),
+                ("snoozed_until", models.DateTimeField(blank=True, null=True)),
+                ("due_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="assigned_conversations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="conversations",
+                        to="conversations.contact",
+                    ),
+                ),
+                (
+                    "mailbox",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="conversations",
+                        to="mailboxes.mailbox",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('direction', models.CharField(choices=[('in', 'In'), ('out', 'Out')], default='in', max_length=3)),
-                ('dedupe_key', models.CharField(max_length=512)),
-                ('message_id', models.CharField(blank=True, max_length=512)),
-                ('in_reply_to', models.CharField(blank=True, max_length=512)),
-                ('subject', models.CharField(blank=True, max_length=998)),
-                ('from_name', models.CharField(blank=True, max_length=255)),
-                ('from_email', models.CharField(blank=True, max_length=320)),
-                ('to', models.JSONField(blank=True, default=list)),
-                ('cc', models.JSONField(blank=True, default=list)),
-                ('reply_to', models.JSONField(blank=True, default=list)),
-                ('date', models.DateTimeField(blank=True, null=True)),
-                ('received_at', models.DateTimeField()),
-                ('text', models.TextField(blank=True)),
-                ('html', models.TextField(blank=True)),
-                ('reply_text', models.TextField(blank=True)),
-                ('kind', models.CharField(choices=[('normal', 'Normal'), ('auto_reply', 'Auto Reply'), ('bulk', 'Bulk'), ('bounce', 'Bounce')], default='normal', max_length=12)),
-                ('thread_rule', models.CharField(choices=[('token', 'our signed Message-ID'), ('in_reply_to', 'In-Reply-To'), ('references', 'References'), ('subject_tag', 'ticket tag in the subject'), ('late_parent', 'a reply to it had arrived first'), ('new', 'new conversation')], max_length=16)),
-                ('defects', models.JSONField(blank=True, default=list)),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='conversations.conversation')),
-                ('mailbox', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='mailboxes.mailbox')),
-                ('raw', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='message', to='mail_in.rawmessage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("in", "In"), ("out", "Out")], default="in", max_length=3
+                    ),
+                ),
+                ("dedupe_key", models.CharField(max_length=512)),
+                ("message_id", models.CharField(blank=True, max_length=512)),
+                ("in_reply_to", models.CharField(blank=True, max_length=512)),
+                ("subject", models.CharField(blank=True, max_length=998)),
+                ("from_name", models.CharField(blank=True, max_length=255)),
+                ("from_email", models.CharField(blank=True, max_length=320)),
+                ("to", models.JSONField(blank=True, default=list)),
+                ("cc", models.JSONField(blank=True, default=list)),
+                ("reply_to", models.JSONField(blank=True, default=list)),
+                ("date", models.DateTimeField(blank=True, null=True)),
+                ("received_at", models.DateTimeField()),
+                ("text", models.TextField(blank=True)),
+                ("html", models.TextField(blank=True)),
+                ("reply_text", models.TextField(blank=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("normal", "Normal"),
+                            ("auto_reply", "Auto Reply"),
+                            ("bulk", "Bulk"),
+                            ("bounce", "Bounce"),
+                        ],
+                        default="normal",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "thread_rule",
+                    models.CharField(
+                        choices=[
+                            ("token", "our signed Message-ID"),
+                            ("in_reply_to", "In-Reply-To"),
+                            ("references", "References"),
+                            ("subject_tag", "ticket tag in the subject"),
+                            ("late_parent", "a reply to it had arrived first"),
+                            ("new", "new conversation"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("defects", models.JSONField(blank=True, default=list)),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="conversations.conversation",
+                    ),
+                ),
+                (
+                    "mailbox",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="mailboxes.mailbox",
+                    ),
+                ),
+                (
+                    "raw",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="message",
+                        to="mail_in.rawmessage",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('filename', models.CharField(max_length=255)),
-                ('content_type', models.CharField(max_length=255)),
-                ('size', models.PositiveBigIntegerField()),
-                ('sha256', models.CharField(db_index=True, max_length=64)),
-                ('content_id', models.CharField(blank=True, max_length=255)),
-                ('inline', models.BooleanField(default=False)),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='conversations.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("filename", models.CharField(max_length=255)),
+                ("content_type", models.CharField(max_length=255)),
+                ("size", models.PositiveBigIntegerField()),
+                ("sha256", models.CharField(db_index=True, max_length=64)),
+                ("content_id", models.CharField(blank=True, max_length=255)),
+                ("inline", models.BooleanField(default=False)),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="conversations.message",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='MessageRef',
+            name="MessageRef",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ref', models.CharField(max_length=512)),
-                ('mailbox', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='mailboxes.mailbox')),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='refs', to='conversations.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ref", models.CharField(max_length=512)),
+                (
+                    "mailbox",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="mailboxes.mailbox",
+                    ),
+                ),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="refs",
+                        to="conversations.message",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='conversation',
-            index=models.Index(fields=['mailbox', 'status', 'assignee', '-last_activity_at', '-id'], name='conv_inbox_idx'),
+            model_name="conversation",
+            index=models.Index(
+                fields=["mailbox", "status", "assignee", "-last_activity_at", "-id"],
+                name="conv_inbox_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='conversation',
-            index=models.Index(fields=['mailbox', 'status', '-last_activity_at', '-id'], name='conv_tab_idx'),
+            model_name="conversation",
+            index=models.Index(
+                fields=["mailbox", "status", "-last_activity_at", "-id"], name="conv_tab_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='conversation',
-            index=models.Index(fields=['contact', '-last_activity_at'], name='conv_contact_idx'),
+            model_name="conversation",
+            index=models.Index(fields=["contact", "-last_activity_at"], name="conv_contact_idx"),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['mailbox', 'message_id'], name='message_mid_idx'),
+            model_name="message",
+            index=models.Index(fields=["mailbox", "message_id"], name="message_mid_idx"),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['conversation', 'id'], name='message_conv_idx'),
+            model_name="message",
+            index=models.Index(fields=["conversation", "id"], name="message_conv_idx"),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(fields=('mailbox', 'dedupe_key'), name='message_dedupe_uniq'),
+            model_name="message",
+            constraint=models.UniqueConstraint(
+                fields=("mailbox", "dedupe_key"), name="message_dedupe_uniq"
+            ),
         ),
         migrations.AddIndex(
-            model_name='messageref',
-            index=models.Index(fields=['mailbox', 'ref'], name='messageref_idx'),
+            model_name="messageref",
+            index=models.Index(fields=["mailbox", "ref"], name="messageref_idx"),
         ),
     ]

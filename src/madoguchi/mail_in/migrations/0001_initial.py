@@ -5,69 +5,138 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('mailboxes', '0001_initial'),
+        ("mailboxes", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImapFolder',
+            name="ImapFolder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255)),
-                ('uidvalidity', models.BigIntegerField()),
-                ('last_fetch_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('mailbox', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='mailboxes.mailbox')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255)),
+                ("uidvalidity", models.BigIntegerField()),
+                ("last_fetch_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                (
+                    "mailbox",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="mailboxes.mailbox",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RawMessage',
+            name="RawMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sha256', models.CharField(max_length=64)),
-                ('data', models.BinaryField()),
-                ('size', models.PositiveBigIntegerField()),
-                ('source', models.CharField(choices=[('lmtp', 'Lmtp'), ('smtp', 'Smtp'), ('imap', 'Imap'), ('import', 'Import'), ('webhook', 'Webhook')], max_length=8)),
-                ('origin', models.CharField(blank=True, max_length=1024)),
-                ('envelope_from', models.CharField(blank=True, max_length=320)),
-                ('envelope_to', models.JSONField(blank=True, default=list)),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('status', models.CharField(choices=[('pending', 'waiting to be parsed'), ('done', 'parsed into a message'), ('duplicate', 'same mail as an earlier one'), ('failed', 'failed, kept for retry')], default='pending', max_length=10)),
-                ('error', models.TextField(blank=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('mailbox', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='mailboxes.mailbox')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sha256", models.CharField(max_length=64)),
+                ("data", models.BinaryField()),
+                ("size", models.PositiveBigIntegerField()),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("lmtp", "Lmtp"),
+                            ("smtp", "Smtp"),
+                            ("imap", "Imap"),
+                            ("import", "Import"),
+                            ("webhook", "Webhook"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("origin", models.CharField(blank=True, max_length=1024)),
+                ("envelope_from", models.CharField(blank=True, max_length=320)),
+                ("envelope_to", models.JSONField(blank=True, default=list)),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "waiting to be parsed"),
+                            ("done", "parsed into a message"),
+                            ("duplicate", "same mail as an earlier one"),
+                            ("failed", "failed, kept for retry"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                (
+                    "mailbox",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="mailboxes.mailbox",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ImapUid',
+            name="ImapUid",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uidvalidity', models.BigIntegerField()),
-                ('uid', models.BigIntegerField()),
-                ('error', models.TextField(blank=True)),
-                ('done_after_fetch', models.BooleanField(default=False)),
-                ('folder', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='uids', to='mail_in.imapfolder')),
-                ('raw', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='mail_in.rawmessage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uidvalidity", models.BigIntegerField()),
+                ("uid", models.BigIntegerField()),
+                ("error", models.TextField(blank=True)),
+                ("done_after_fetch", models.BooleanField(default=False)),
+                (
+                    "folder",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="uids",
+                        to="mail_in.imapfolder",
+                    ),
+                ),
+                (
+                    "raw",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="mail_in.rawmessage",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='imapfolder',
-            constraint=models.UniqueConstraint(fields=('mailbox', 'name'), name='imapfolder_uniq'),
+            model_name="imapfolder",
+            constraint=models.UniqueConstraint(fields=("mailbox", "name"), name="imapfolder_uniq"),
         ),
         migrations.AddIndex(
-            model_name='rawmessage',
-            index=models.Index(fields=['status', 'id'], name='raw_status_idx'),
+            model_name="rawmessage",
+            index=models.Index(fields=["status", "id"], name="raw_status_idx"),
         ),
         migrations.AddConstraint(
-            model_name='rawmessage',
-            constraint=models.UniqueConstraint(fields=('mailbox', 'sha256'), name='raw_sha_uniq'),
+            model_name="rawmessage",
+            constraint=models.UniqueConstraint(fields=("mailbox", "sha256"), name="raw_sha_uniq"),
         ),
         migrations.AddConstraint(
-            model_name='imapuid',
-            constraint=models.UniqueConstraint(fields=('folder', 'uidvalidity', 'uid'), name='imapuid_uniq'),
+            model_name="imapuid",
+            constraint=models.UniqueConstraint(
+                fields=("folder", "uidvalidity", "uid"), name="imapuid_uniq"
+            ),
         ),
     ]

@@ -1,0 +1,228 @@
+"""Ingest benchmark: messages per second and peak memory for import and IMAP fetch.
+
+Generates N realistic mails (``bench.mailgen``: seeded, a third Japanese, replies,
+attachments, HTML, auto-replies, newsletters, bounces), then, each in a fresh process with a
+fresh database, measures:
+
+- ``import``: ``madoguchi.mail_in.importer.import_paths`` over a folder of .eml files
+  (accept in batches, then parse, thread and store each message; SQLite synchronous=FULL);
+- ``imap``: ``fetch_once`` from a real Dovecot (started here) plus ingest of what it took;
+
+on SQLite and on PostgreSQL, with peak RSS for N/4 and N (it must not grow with N), and
+the rate at which the standard library alone parses the same mails (the limit we compare
+against). It also checks the threading against the generator's expected threads.
+
+    python bench/ingest.py --n 2000 [--db sqlite,postgres] [--ways import,imap]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def write_corpus(n: int, seed: int, folder: Path) -> list[bytes]:
+    from bench.mailgen import generate
+
+    folder.mkdir(parents=True, exist_ok=True)
+    mails = []
+    for i, data in enumerate(generate(n, seed=seed)):
+        (folder / f"{i:07}.eml").write_bytes(data)
+        mails.append(data)
+    return mails
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM; unlike ru_maxrss it restarts at exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _pg(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def database_url(kind: str, tag: str, data_dir: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{data_dir / 'bench.sqlite3'}"
+    _pg(f"DROP DATABASE IF EXISTS bench_{tag}")
+    _pg(f"CREATE DATABASE bench_{tag} ENCODING 'UTF8' TEMPLATE template0")
+    return f"postgresql://postgres@127.0.0.1:5432/bench_{tag}"
+
+
+def run_child(way: str, db: str, n: int, source: str, extra: list[str]) -> dict[str, float]:
+    data_dir = Path(tempfile.mkdtemp(prefix="madoguchi-bench-"))
+    tag = f"{way}_{n}_{os.getpid()}"
+    url = database_url(db, tag, data_dir)
+    env = {
+        **os.environ,
+        "MADOGUCHI_DATA_DIR": str(data_dir),
+        "MADOGUCHI_DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "madoguchi.settings",
+        "MADOGUCHI_LOG_LEVEL": "ERROR",
+    }
+    cmd = [sys.executable, __file__, "--child", way, "--source", source, "--n", str(n), *extra]
+    try:
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if out.returncode:
+            raise SystemExit(f"{way}/{db} failed:\n{out.stderr[-3000:]}")
+        return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        if db == "postgres":
+            _pg(f"DROP DATABASE IF EXISTS bench_{tag}")
+
+
+def child(args: argparse.Namespace) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from madoguchi.conversations.models import Message
+    from madoguchi.mail_in import imap
+    from madoguchi.mail_in.importer import import_paths
+    from madoguchi.mailboxes.actions import create_mailbox
+
+    call_command("migrate", verbosity=0)
+    fields = {}
+    if args.child == "imap":
+        host, port, user, password = args.source.split(",")
+        fields = {
+            "imap_host": host,
+            "imap_port": int(port),
+            "imap_user": user,
+            "imap_password": password,
+            "imap_security": "none",
+        }
+    mailbox = create_mailbox("support@example.jp", **fields)
+    base_rss = peak_rss_mb()
+    start = time.perf_counter()
+    if args.child == "import":
+        import_paths(mailbox, [Path(args.source)])
+    else:
+        from madoguchi.mail_in.pipeline import Pipeline
+
+        result = imap.fetch_once(mailbox, schedule=False)
+        with Pipeline() as pipeline:
+            for start_at in range(0, len(result.raws), 200):
+                pipeline.add(result.raws[start_at : start_at + 200])
+    elapsed = time.perf_counter() - start
+    peak = peak_rss_mb()
+    messages = Message.objects.count()
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "messages": messages,
+                "rate": messages / elapsed,
+                "peak_mb": peak,
+                "growth_mb": peak - base_rss,
+                "threading": threading_accuracy(args.n),
+            }
+        )
+    )
+
+
+def threading_accuracy(n: int) -> float:
+    """Share of messages whose conversation holds exactly their expected thread-mates."""
+    from bench.mailgen import expected_threads
+
+    from madoguchi.conversations.models import Message
+
+    conv_of = dict(Message.objects.values_list("message_id", "conversation_id"))
+    right = total = 0
+    for members in expected_threads(n).values():
+        convs = {conv_of.get(mid.strip("<>")) for mid in members}
+        total += len(members)
+        right += len(members) if len(convs) == 1 and None not in convs else 0
+    return right / total if total else 0.0
+
+
+def fill_dovecot(dovecot: object, folder: Path) -> None:
+    """Deliver the .eml files into the Dovecot user's Maildir/new (a plain Maildir delivery)."""
+    maildir = Path(dovecot.dir) / "users" / dovecot.user / "Maildir"  # type: ignore[attr-defined]
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True, exist_ok=True)
+    for i, path in enumerate(sorted(folder.iterdir())):
+        shutil.copyfile(path, maildir / "new" / f"{1700000000 + i}.M{i}P1.bench")
+    subprocess.run(["chown", "-R", "mail:mail", str(maildir.parent)], check=True)
+
+
+def stdlib_rates(mails: list[bytes]) -> dict[str, float]:
+    from bench.stdlib_rate import compat32_parse_rate, stdlib_parse_rate
+
+    from madoguchi.mail import parse
+
+    start = time.perf_counter()
+    for raw in mails:
+        parse(raw)
+    ours = len(mails) / (time.perf_counter() - start)
+    return {
+        "stdlib_default": stdlib_parse_rate(mails),
+        "stdlib_compat32": compat32_parse_rate(mails),
+        "madoguchi_parse": ours,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--db", default="sqlite,postgres")
+    parser.add_argument("--ways", default="import,imap")
+    parser.add_argument("--child")
+    parser.add_argument("--source")
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    from tests.servers.dovecot import Dovecot
+
+    work = Path(tempfile.mkdtemp(prefix="madoguchi-bench-mails-"))
+    sizes = sorted({max(args.n // 4, 1), args.n})
+    print(f"generating {args.n} mails (seed {args.seed})...", flush=True)
+    for n in sizes:
+        mails = write_corpus(n, args.seed, work / str(n))
+    print(f"{len(mails)} mails, {sum(map(len, mails)) / len(mails) / 1024:.1f} KiB average")
+    for name, rate in stdlib_rates(mails).items():
+        print(f"parse only  {name:<18} {rate:8.0f} msgs/s")
+    for db in args.db.split(","):
+        for way in args.ways.split(","):
+            for n in sizes:
+                if way == "import":
+                    r = run_child("import", db, n, str(work / str(n)), ["--seed", str(args.seed)])
+                else:
+                    with Dovecot() as dovecot:
+                        fill_dovecot(dovecot, work / str(n))
+                        source = f"{dovecot.host},{dovecot.port},{dovecot.user},{dovecot.password}"
+                        r = run_child("imap", db, n, source, [])
+                print(
+                    f"{way:<6} {db:<8} N={n:<7} {r['rate']:7.0f} msgs/s  {r['seconds']:6.1f} s  "
+                    f"peak RSS {r['peak_mb']:5.0f} MB (+{r['growth_mb']:.0f} MB while ingesting)  "
+                    f"threads right {r['threading']:.1%}  messages {r['messages']:.0f}",
+                    flush=True,
+                )
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
