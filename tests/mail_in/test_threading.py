@@ -121,3 +121,40 @@ def test_early_reply_is_merged_when_parent_threads_elsewhere(mailbox):
     assert Conversation.objects.count() == 1
     assert Message.objects.filter(conversation=root.conversation_id).count() == 3
     assert Conversation.objects.get().message_count == 3
+
+
+def test_out_of_order_within_one_import_batch(mailbox, tmp_path):
+    """An import whose files hold replies before their parents still makes one thread."""
+    from madoguchi.mail_in.importer import import_paths
+
+    mails = [
+        make_mail(message_id="t3@c.example", in_reply_to="t2@c.example",
+                  references=["t1@c.example", "t2@c.example"]),
+        make_mail(message_id="t2@c.example", in_reply_to="t1@c.example",
+                  references=["t1@c.example"]),
+        make_mail(message_id="t1@c.example"),
+        make_mail(message_id="other@c.example", sender="someone@else.example"),
+    ]  # fmt: skip
+    for i, data in enumerate(mails):
+        (tmp_path / f"{i}.eml").write_bytes(data)
+    summary = import_paths(mailbox, [tmp_path])
+    assert summary.stored == 4
+    convs = dict(Message.objects.values_list("message_id", "conversation_id"))
+    assert convs["t1@c.example"] == convs["t2@c.example"] == convs["t3@c.example"]
+    assert convs["other@c.example"] != convs["t1@c.example"]
+    assert Conversation.objects.get(pk=convs["t1@c.example"]).message_count == 3
+
+
+def test_reply_in_a_later_batch_joins_the_thread_of_an_earlier_batch(mailbox, tmp_path):
+    """Threading reads what earlier batches stored, not only the batch at hand."""
+    from madoguchi.mail_in.importer import import_paths
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "1.eml").write_bytes(make_mail(message_id="b1@c.example"))
+    (tmp_path / "b" / "2.eml").write_bytes(
+        make_mail(message_id="b2@c.example", in_reply_to="b1@c.example")
+    )
+    import_paths(mailbox, [tmp_path / "a"])
+    import_paths(mailbox, [tmp_path / "b"])
+    assert Conversation.objects.count() == 1

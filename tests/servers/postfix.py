@@ -3,7 +3,7 @@
 ``Postfix(lmtp_host, lmtp_port, domains)`` writes main.cf/master.cf into a fresh
 /tmp dir (own config, queue and data dirs, so it coexists with a system Postfix),
 runs ``postfix -c DIR start-fg`` with SMTP on a free loopback port, and hands every
-mail for ``domains`` to ``lmtp:inet:HOST:PORT``.  Retries are fast (about 1-2 s)
+mail for ``domains`` to ``lmtp:inet:HOST:PORT``.  Retries are fast (1-3 s)
 so an LMTP 4xx is seen again within seconds::
 
     with Postfix("127.0.0.1", lmtp_port, ["example.com"]) as pf:
@@ -167,10 +167,13 @@ class Postfix:
             "smtpd_peername_lookup": "no",
             "maillog_file": f"{d}/maillog",
             "maillog_file_prefixes": str(d),  # maillog_file must sit under one of these
-            # fast retries: a deferred mail is tried again after 1-2 s
+            # Fast retries: a deferred mail is tried again 1-3 s later.  Not 1s: qmgr
+            # scans deferred/ every second and takes files up to 1 s early; it could
+            # then find the file still locked by the delivery agent that deferred it
+            # ("skipped, still being delivered") and park it for a hard-coded 60 s.
             "queue_run_delay": "1s",
-            "minimal_backoff_time": "1s",
-            "maximal_backoff_time": "2s",
+            "minimal_backoff_time": "2s",
+            "maximal_backoff_time": "4s",
             "in_flow_delay": "0",
             "delay_warning_time": "0",
             "lmtp_connect_timeout": "5s",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import threading
 from typing import Any
 
@@ -115,6 +116,7 @@ def serve(roles: list[str]) -> int:
             bind = settings.MADOGUCHI.web_bind
             uvicorn.run("madoguchi.asgi:application", host=bind.host, port=bind.port)
         else:
+            signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
             stop.wait()
     except KeyboardInterrupt:
         pass
