@@ -121,10 +121,8 @@ def child(args: argparse.Namespace) -> None:
     else:
         from madoguchi.mail_in.pipeline import Pipeline
 
-        result = imap.fetch_once(mailbox, schedule=False)
         with Pipeline() as pipeline:
-            for start_at in range(0, len(result.raws), 200):
-                pipeline.add(result.raws[start_at : start_at + 200])
+            imap.fetch_once(mailbox, schedule=False, on_chunk=pipeline.add)
     elapsed = time.perf_counter() - start
     peak = peak_rss_mb()
     messages = Message.objects.count()

@@ -29,9 +29,7 @@ def imap_mailbox(dovecot, **extra):
 
 
 def fetch(mailbox) -> imap.FetchResult:
-    result = imap.fetch_once(mailbox, schedule=False)
-    actions.ingest_safely(result.raws)
-    return result
+    return imap.fetch_once(mailbox, schedule=False, on_chunk=actions.ingest_safely)
 
 
 def test_takes_read_and_unread_mail_once(dovecot):

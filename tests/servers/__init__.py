@@ -20,7 +20,15 @@ import time
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["LOOPBACK", "ServerError", "free_port", "make_workdir", "terminate", "wait_for_port"]
+__all__ = [
+    "LOOPBACK",
+    "ServerError",
+    "free_port",
+    "make_workdir",
+    "terminate",
+    "wait_for_banner",
+    "wait_for_port",
+]
 
 LOOPBACK = "127.0.0.1"
 OWNER_FILE = "owner.pid"
@@ -79,6 +87,35 @@ def wait_for_port(
             raise ServerError(f"process exited with {proc.returncode} before {host}:{port} opened")
         time.sleep(0.02)
     raise ServerError(f"{host}:{port} did not open within {timeout}s")
+
+
+def wait_for_banner(
+    host: str,
+    port: int,
+    marker: str,
+    timeout: float,
+    proc: subprocess.Popen[bytes] | None = None,
+) -> None:
+    """Wait until ``host:port`` greets with a line containing ``marker``.
+
+    Stricter than an open port: the service really serves, and it is ours (not some
+    other process that took the "free" port first).
+    """
+    wait_for_port(host, port, timeout, proc)
+    deadline = time.monotonic() + timeout
+    greeting = b""
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=1.0) as sock:
+                greeting = sock.makefile("rb").readline()
+        except OSError:
+            greeting = b""
+        if marker.encode() in greeting:
+            return
+        if proc is not None and proc.poll() is not None:
+            break
+        time.sleep(0.02)
+    raise ServerError(f"{host}:{port} greeted {greeting!r}, not with {marker!r}")
 
 
 def _alive(pid: int) -> bool:

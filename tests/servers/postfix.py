@@ -35,7 +35,7 @@ from . import (
     register,
     terminate,
     unregister,
-    wait_for_port,
+    wait_for_banner,
 )
 
 __all__ = ["Postfix"]
@@ -232,7 +232,8 @@ class Postfix:
             )
         finally:
             out.close()
-        wait_for_port(self.host, self.port, self.start_timeout, self._proc)
+        # the banner names our myhostname: the port is ours and smtpd really serves
+        wait_for_banner(self.host, self.port, self.dir.name, self.start_timeout, self._proc)
         deadline = time.monotonic() + self.start_timeout
         while self._master_pid() is None:  # written just after the sockets are bound
             if time.monotonic() > deadline:

@@ -140,14 +140,12 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         if not mailbox.has_imap:
             raise ValueError(f"mailbox {mailbox.address} has no IMAP account")
         try:
-            result = imap.fetch_once(mailbox, schedule=False)
+            with Pipeline() as pipeline:
+                result = imap.fetch_once(mailbox, schedule=False, on_chunk=pipeline.add)
         except Exception as exc:
             print(f"{mailbox.address}: {exc}", file=sys.stderr)
             failures += 1
             continue
-        with Pipeline() as pipeline:
-            for start in range(0, len(result.raws), 200):
-                pipeline.add(result.raws[start : start + 200])
         errors = f", {len(result.errors)} errors" if result.errors else ""
         print(f"{mailbox.address}: {result.fetched} new, {result.already_had} already had{errors}")
     return 1 if failures else 0

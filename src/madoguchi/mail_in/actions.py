@@ -12,7 +12,6 @@ import logging
 import traceback
 from collections.abc import Iterable
 from functools import partial
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -101,44 +100,57 @@ def ingest(
         parsed_mails = [mail.parse(bytes(raw.data)) for raw in raws]
     parsed = list(zip(raws, parsed_mails, strict=True))
     with transaction.atomic():
-        claimed = set(
-            RawMessage.objects.select_for_update()
-            .filter(pk__in=[r.pk for r in raws], status__in=[RawStatus.PENDING, RawStatus.FAILED])
-            .values_list("pk", flat=True)
-        )
+        claimed = _claim(raws)
         todo = [
             (raw, m, dedupe_key(m, bytes(raw.data))[:512]) for raw, m in parsed if raw.pk in claimed
         ]
-        seen = set(
-            Message.objects.filter(
-                mailbox=mailbox, dedupe_key__in=[k for _, _, k in todo]
-            ).values_list("dedupe_key", flat=True)
-        )
-        index = threading.ThreadIndex.load(
-            mailbox, settings.SECRET_KEY.encode(), [m for _, m, _ in todo]
-        )
-        batch: list[conversations.Inbound] = []
-        merges: list[tuple[Conversation, list[int], str]] = []
-        duplicates: list[int] = []
-        for raw, parsed_mail, key in todo:
-            if key in seen:
-                duplicates.append(raw.pk)
-                continue
-            seen.add(key)
-            item = _place(
-                mailbox, raw, parsed_mail, key=key, index=index, batch=batch, merges=merges
-            )
-            batch.append(item)
+        batch, merges, duplicates = _thread(mailbox, todo)
         messages = conversations.receive_messages(mailbox, batch) if batch else []
         for target, sources, parent in merges:
-            conversations.merge_into(
-                target.pk if isinstance(target, Conversation) else target, sources, parent_id=parent
-            )
+            target_id = target.pk if isinstance(target, Conversation) else target
+            conversations.merge_into(target_id, sources, parent_id=parent)
         _finish([i.raw.pk for i in batch], RawStatus.DONE)
         _finish(duplicates, RawStatus.DUPLICATE)
     for item in batch:
         item.raw.status = RawStatus.DONE
     return messages
+
+
+def _claim(raws: list[RawMessage]) -> set[int]:
+    """Lock the rows still to be done (PostgreSQL: concurrent workers skip nothing twice)."""
+    return set(
+        RawMessage.objects.select_for_update()
+        .filter(pk__in=[r.pk for r in raws], status__in=[RawStatus.PENDING, RawStatus.FAILED])
+        .values_list("pk", flat=True)
+    )
+
+
+Merge = tuple[threading.ConvRef, list[int], str]
+
+
+def _thread(
+    mailbox: Mailbox, todo: list[tuple[RawMessage, mail.ParsedMail, str]]
+) -> tuple[list[conversations.Inbound], list[Merge], list[int]]:
+    """Place each new mail of the batch in order; duplicates are set aside."""
+    seen = set(
+        Message.objects.filter(mailbox=mailbox, dedupe_key__in=[k for _, _, k in todo]).values_list(
+            "dedupe_key", flat=True
+        )
+    )
+    key = settings.SECRET_KEY.encode()
+    index = threading.ThreadIndex.load(mailbox, key, [m for _, m, _ in todo])
+    batch: list[conversations.Inbound] = []
+    merges: list[Merge] = []
+    duplicates: list[int] = []
+    for raw, parsed_mail, dedupe in todo:
+        if dedupe in seen:
+            duplicates.append(raw.pk)
+            continue
+        seen.add(dedupe)
+        batch.append(
+            _place(mailbox, raw, parsed_mail, key=dedupe, index=index, batch=batch, merges=merges)
+        )
+    return batch, merges, duplicates
 
 
 def _place(
@@ -149,7 +161,7 @@ def _place(
     key: str,
     index: threading.ThreadIndex,
     batch: list[conversations.Inbound],
-    merges: list[tuple[Any, list[int], str]],
+    merges: list[Merge],
 ) -> conversations.Inbound:
     """Thread one mail of a batch; early replies of this batch are moved in memory."""
     placement = threading.place(parsed, index)

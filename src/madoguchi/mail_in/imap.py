@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import close_old_connections, transaction
@@ -27,6 +27,7 @@ from madoguchi.mailboxes.models import AfterFetch, Mailbox, Security
 
 log = logging.getLogger(__name__)
 CHUNK = 100
+OnChunk = Callable[[list[RawMessage]], object]
 _UID = re.compile(rb"UID (\d+)")
 
 
@@ -35,7 +36,7 @@ class FetchResult:
     fetched: int = 0
     already_had: int = 0
     errors: list[str] = field(default_factory=list)
-    raws: list[RawMessage] = field(default_factory=list)
+    raw_ids: list[int] = field(default_factory=list)
 
 
 def connect(mailbox: Mailbox, *, timeout: float = 30) -> BaseMailBox:
@@ -84,9 +85,18 @@ def _fetch_raw(box: BaseMailBox, uids: list[str]) -> Iterator[tuple[int, bytes]]
 
 
 def fetch_folder(
-    mailbox: Mailbox, box: BaseMailBox, *, folder: str | None = None, schedule: bool = True
+    mailbox: Mailbox,
+    box: BaseMailBox,
+    *,
+    folder: str | None = None,
+    schedule: bool = True,
+    on_chunk: OnChunk | None = None,
 ) -> FetchResult:
-    """Take every message of ``folder`` not yet in the ledger."""
+    """Take every message of ``folder`` not yet in the ledger.
+
+    ``on_chunk`` receives the raw rows of each committed chunk (``fetch --once`` ingests
+    them there, so memory stays flat however large the folder is).
+    """
     folder = folder or mailbox.imap_folder
     box.folder.set(folder)
     uidvalidity = _uidvalidity(box, folder)
@@ -97,7 +107,8 @@ def fetch_folder(
     todo = [u for u in box.uids("ALL") if int(u) not in known]
     result = FetchResult()
     for start in range(0, len(todo), CHUNK):
-        _take_chunk(mailbox, box, state, todo[start : start + CHUNK], result, schedule=schedule)
+        chunk = todo[start : start + CHUNK]
+        _take_chunk(mailbox, box, state, chunk, result, schedule=schedule, on_chunk=on_chunk)
     ImapFolder.objects.filter(pk=state.pk).update(
         last_fetch_at=timezone.now(), last_error="; ".join(result.errors)[-2000:]
     )
@@ -112,6 +123,7 @@ def _take_chunk(
     result: FetchResult,
     *,
     schedule: bool,
+    on_chunk: OnChunk | None,
 ) -> None:
     try:
         fetched = list(_fetch_raw(box, uids))
@@ -121,7 +133,7 @@ def _take_chunk(
             log.warning("%s: cannot fetch UID %s: %s", mailbox.address, uids[0], exc)
             return
         for uid in uids:  # one bad message never stops the rest
-            _take_chunk(mailbox, box, state, [uid], result, schedule=schedule)
+            _take_chunk(mailbox, box, state, [uid], result, schedule=schedule, on_chunk=on_chunk)
         return
     inbound = [
         RawInbound(data=data, source="imap", origin=f"imap:{state.name}/{state.uidvalidity}/{uid}")
@@ -136,7 +148,9 @@ def _take_chunk(
     for raw, created in accepted:
         result.fetched += created
         result.already_had += not created
-        result.raws.append(raw)
+        result.raw_ids.append(raw.pk)
+    if on_chunk is not None:
+        on_chunk([raw for raw, _ in accepted])
     taken = [str(uid) for uid, _ in fetched]
     _after_fetch(mailbox, box, state, taken)
 
@@ -154,9 +168,11 @@ def _after_fetch(mailbox: Mailbox, box: BaseMailBox, state: ImapFolder, uids: li
     ).update(done_after_fetch=True)
 
 
-def fetch_once(mailbox: Mailbox, *, schedule: bool = True) -> FetchResult:
+def fetch_once(
+    mailbox: Mailbox, *, schedule: bool = True, on_chunk: OnChunk | None = None
+) -> FetchResult:
     with connect(mailbox) as box:
-        return fetch_folder(mailbox, box, schedule=schedule)
+        return fetch_folder(mailbox, box, schedule=schedule, on_chunk=on_chunk)
 
 
 def watch(mailbox_id: int, stop: threading.Event, *, poll_seconds: float) -> None:

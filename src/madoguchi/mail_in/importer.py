@@ -20,6 +20,7 @@ from madoguchi.mail_in.types import RawInbound
 from madoguchi.mailboxes.models import Mailbox
 
 BATCH = 200
+BATCH_BYTES = 16 * 1024 * 1024  # a batch of large mails is cut earlier
 _HEADER = re.compile(rb"^[\x21-\x39\x3b-\x7e]{1,76}:", re.MULTILINE)
 _KNOWN = re.compile(
     rb"^(from|date|subject|message-id|received|to|return-path|mime-version):", re.I | re.M
@@ -102,15 +103,17 @@ def import_paths(
 ) -> ImportSummary:
     summary = ImportSummary()
     batch: list[tuple[str, bytes]] = []
+    size = 0
     with Pipeline() as pipeline:
         for origin, item in read_sources(paths):
             if isinstance(item, str):
                 summary.skipped.append(f"{origin}: {item}")
                 continue
             batch.append((origin, item))
-            if len(batch) >= BATCH:
+            size += len(item)
+            if len(batch) >= BATCH or size >= BATCH_BYTES:
                 _store_batch(mailbox, batch, summary, pipeline, progress)
-                batch = []
+                batch, size = [], 0
         _store_batch(mailbox, batch, summary, pipeline, progress)
     if summary.first_id is not None:
         summary.failed = RawMessage.objects.filter(

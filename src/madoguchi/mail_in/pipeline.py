@@ -8,6 +8,7 @@ small batches, everything runs in this process.
 
 from __future__ import annotations
 
+import logging
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
@@ -17,6 +18,8 @@ from madoguchi import mail
 from madoguchi.mail.batch import parse_all
 from madoguchi.mail_in import actions
 from madoguchi.mail_in.models import RawMessage
+
+log = logging.getLogger(__name__)
 
 
 class Pipeline:
@@ -31,10 +34,16 @@ class Pipeline:
         todo = [raw for raw in raws if raw.status == "pending"]
         if not todo:
             return
+        if self.pool is not None:
+            try:
+                future = self.pool.submit(parse_all, [bytes(raw.data) for raw in todo])
+            except Exception:  # no helper process can be had here: parse in this one
+                log.warning("parsing in this process: no helper process", exc_info=True)
+                self.pool = None
         if self.pool is None:
+            self.drain()
             actions.ingest_safely(todo)
             return
-        future = self.pool.submit(parse_all, [bytes(raw.data) for raw in todo])
         self.drain()
         self.pending = (todo, future)
 
