@@ -15,9 +15,11 @@ Mail for any other domain is refused at RCPT time; nothing ever leaves the machi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import smtplib
 import subprocess
 import time
@@ -30,6 +32,7 @@ from . import (
     LOOPBACK,
     ServerError,
     free_port,
+    group_pids,
     kill_group,
     make_workdir,
     register,
@@ -255,6 +258,7 @@ class Postfix:
         proc, self._proc = self._proc, None
         if proc is None:
             return
+        master = self._master_pid()
         # `postfix stop` = SIGTERM to the master (its own session), which stops the rest
         subprocess.run(
             ["postfix", "-c", str(self.config_dir), "stop"],
@@ -262,7 +266,14 @@ class Postfix:
             timeout=30,
             check=False,
         )
-        kill_group(self._master_pid(), str(self.dir))  # no-op once it is gone
+        kill_group(master, str(self.dir))  # no-op once it is gone
+        if master is not None:  # its daemons exit on their own a moment later
+            deadline = time.monotonic() + 3
+            while group_pids(master) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            if group_pids(master):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(master, signal.SIGKILL)
         terminate(proc)  # the start-fg shell
 
     def stop(self) -> None:

@@ -199,7 +199,7 @@ def test_instances_are_independent_and_cleaned_up(dovecot_factory: DovecotFactor
 
 
 def test_postfix_relays_to_lmtp(
-    postfix_factory: PostfixFactory, lmtp_sink: tuple[LmtpSink, int]
+    lmtp_sink: tuple[LmtpSink, int], postfix_factory: PostfixFactory
 ) -> None:
     sink, port = lmtp_sink
     pf = postfix_factory("127.0.0.1", port, domains=["example.com", "example.net"])
@@ -215,7 +215,7 @@ def test_postfix_relays_to_lmtp(
 
 
 def test_postfix_refuses_other_domains(
-    postfix_factory: PostfixFactory, lmtp_sink: tuple[LmtpSink, int]
+    lmtp_sink: tuple[LmtpSink, int], postfix_factory: PostfixFactory
 ) -> None:
     sink, port = lmtp_sink
     pf = postfix_factory("127.0.0.1", port, domains=["example.com"])
@@ -227,7 +227,7 @@ def test_postfix_refuses_other_domains(
 
 @pytest.mark.parametrize("lmtp_sink", [1], indirect=True)
 def test_postfix_retries_after_451(
-    postfix_factory: PostfixFactory, lmtp_sink: tuple[LmtpSink, int]
+    lmtp_sink: tuple[LmtpSink, int], postfix_factory: PostfixFactory
 ) -> None:
     sink, port = lmtp_sink
     pf = postfix_factory("127.0.0.1", port)
