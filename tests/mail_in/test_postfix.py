@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from madoguchi.cli.run import build_worker
 from madoguchi.conversations.models import Message
 from madoguchi.mail_in import actions
 from madoguchi.mail_in.listeners import IntakeController
@@ -19,18 +20,7 @@ pytestmark = pytest.mark.usefixtures("transactional_db")
 
 def run_worker() -> None:
     """Run queued tasks to the end with the real django-tasks-db worker."""
-    from django_tasks_db.management.commands.db_worker import Worker
-
-    Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test",
-        excluded_queue_names=[],
-    ).run()
+    build_worker(batch=True, interval=0).run()
 
 
 def wait_until(check, timeout: float = 30.0) -> None:

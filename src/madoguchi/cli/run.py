@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import threading
 from typing import Any
@@ -28,21 +29,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     return serve(roles)
 
 
-def _worker(stop: threading.Event) -> threading.Thread:
+def build_worker(*, batch: bool = False, interval: float = 0.2) -> Any:
+    """The django-tasks-db worker for the default queue (``batch``: stop when it is empty)."""
     from django_tasks_db.management.commands.db_worker import Worker
 
-    from madoguchi.mail_in.actions import ingest_pending
-
-    worker = Worker(
+    return Worker(
         queue_names=["default"],
-        interval=0.2,
-        batch=False,
+        interval=interval,
+        batch=batch,
         backend_name="default",
         startup_delay=False,
         max_tasks=None,
-        worker_id=f"madoguchi-{threading.get_native_id()}",
+        worker_id=f"madoguchi-{os.getpid()}-{threading.get_native_id()}",
         excluded_queue_names=[],
     )
+
+
+def _worker(stop: threading.Event) -> threading.Thread:
+    from madoguchi.mail_in.actions import ingest_pending
+
+    worker = build_worker()
 
     def loop() -> None:
         ingest_pending()  # mail stored before a crash whose task never ran

@@ -41,10 +41,8 @@ def record(
     actor_id: int | None = None,
     **data: Any,
 ) -> Event:
-    return Event.objects.create(
-        type=type,
-        mailbox_id=mailbox_id,
-        conversation_id=conversation_id,
-        actor_id=actor_id,
-        data=data,
+    event = build(
+        type, mailbox_id=mailbox_id, conversation_id=conversation_id, actor_id=actor_id, **data
     )
+    event.save()
+    return event
