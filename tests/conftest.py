@@ -21,3 +21,8 @@ django.setup()
 
 from tests.fixtures import *  # noqa: E402,F403
 from tests.servers.fixtures import *  # noqa: E402,F403
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests last: Playwright keeps an event loop in the main thread (RECIPES.md)."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -1,11 +1,27 @@
-"""URL map. The web screens arrive with the team-inbox issue; for now a health check."""
+"""URL map. The URL always says where you are (UI.md), so links can be shared."""
 
+from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
+
+from madoguchi.conversations import views as inbox
 
 
 def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-urlpatterns = [path("healthz", health, name="health")]
+urlpatterns = [
+    path("healthz", health, name="health"),
+    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", inbox.home, name="home"),
+    path("m/<int:mailbox_id>/<str:tab>/", inbox.mailbox_list, name="mailbox"),
+    path("v/<str:view>/<str:tab>/", inbox.view_list, name="view"),
+    path("c/<int:pk>/", inbox.conversation, name="conversation"),
+    path("c/<int:pk>/assign", inbox.assign, name="assign"),
+    path("c/<int:pk>/status", inbox.status, name="status"),
+    path("c/<int:pk>/m/<int:message_id>/html", inbox.message_html, name="message_html"),
+    path("c/<int:pk>/m/<int:message_id>/raw", inbox.message_raw, name="message_raw"),
+    path("a/<int:pk>/", inbox.attachment, name="attachment"),
+]

@@ -21,11 +21,20 @@ ROLES = ("web", "worker", "smtp", "lmtp", "imap")
 def register(sub: Any) -> None:
     p = sub.add_parser("run", help="run Madoguchi's processes")
     p.add_argument("roles", nargs="*", default=["all"], choices=[*ROLES, "all"], metavar="ROLE")
+    p.add_argument("--demo", action="store_true", help="create the demo team, mailbox and mail")
     p.set_defaults(handler=cmd_run)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     roles = list(ROLES) if "all" in args.roles else list(dict.fromkeys(args.roles))
+    if args.demo:
+        from madoguchi.cli.commands import migrate
+        from madoguchi.demo import ADDRESS, LOGINS, ensure_demo
+
+        migrate()
+        ensure_demo()
+        logins = ", ".join(f"{user} / {password}" for user, password, _, _ in LOGINS)
+        print(f"demo mailbox {ADDRESS}; sign in with {logins}", flush=True)
     return serve(roles)
 
 

@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -230,3 +231,61 @@ def merge_into(target_id: int, sources: list[int], *, parent_id: str) -> None:
             messages=count,
         )
         source.delete()
+
+
+def assign_conversation(conv: Conversation, *, assignee_id: int | None, actor_id: int) -> None:
+    """Give ``conv`` to ``assignee_id`` (None: unassign). Caller checked ``actor`` may edit it.
+
+    Claiming a new conversation moves it to in progress (PRODUCT.md).
+    """
+    with transaction.atomic():
+        before = conv.assignee_id
+        if before == assignee_id:
+            return
+        conv.assignee_id = assignee_id
+        fields = ["assignee"]
+        events.record(
+            "conversation.assigned",
+            mailbox_id=conv.mailbox_id,
+            conversation_id=conv.pk,
+            actor_id=actor_id,
+            before=before,
+            after=assignee_id,
+            after_name=_agent_name(assignee_id),
+        )
+        if assignee_id is not None and conv.status == Status.NEW:
+            _set_status(conv, Status.OPEN, actor_id=actor_id, reason="claimed")
+            fields.append("status")
+        conv.save(update_fields=fields)
+
+
+def _agent_name(user_id: int | None) -> str:
+    from madoguchi.accounts.models import Agent
+
+    if user_id is None:
+        return ""
+    agent = Agent.objects.filter(user_id=user_id).select_related("user").first()
+    return agent.name if agent else ""
+
+
+def change_status(conv: Conversation, status: Status, *, actor_id: int) -> None:
+    """Set the status; caller checked ``actor`` may edit ``conv``."""
+    with transaction.atomic():
+        if conv.status == status:
+            return
+        _set_status(conv, status, actor_id=actor_id, reason="")
+        conv.save(update_fields=["status", "closed_at"])
+
+
+def _set_status(conv: Conversation, status: Status, *, actor_id: int, reason: str) -> None:
+    events.record(
+        "conversation.status",
+        mailbox_id=conv.mailbox_id,
+        conversation_id=conv.pk,
+        actor_id=actor_id,
+        before=conv.status,
+        after=status,
+        reason=reason,
+    )
+    conv.status = status
+    conv.closed_at = timezone.now() if status == Status.DONE else None

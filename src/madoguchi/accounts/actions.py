@@ -1,0 +1,35 @@
+"""Every write to agents and memberships."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from madoguchi.accounts.models import Agent, Membership, Role
+from madoguchi.core import events
+from madoguchi.mailboxes.models import Mailbox
+
+
+def create_agent(
+    username: str,
+    *,
+    password: str,
+    role: Role = Role.AGENT,
+    display_name: str = "",
+    email: str = "",
+    language: str = "",
+) -> Agent:
+    with transaction.atomic():
+        user = User.objects.create_user(username, email=email, password=password)
+        agent = Agent.objects.create(
+            user=user, role=role, display_name=display_name, language=language
+        )
+        events.record("agent.created", actor_id=None, agent=user.pk, role=role)
+    return agent
+
+
+def add_member(mailbox: Mailbox, user: User) -> None:
+    with transaction.atomic():
+        _, created = Membership.objects.get_or_create(mailbox=mailbox, user=user)
+        if created:
+            events.record("mailbox.member_added", mailbox_id=mailbox.pk, user=user.pk)

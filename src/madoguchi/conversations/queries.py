@@ -1,0 +1,163 @@
+"""Reads of conversations, always through what the user may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from madoguchi.accounts.queries import visible_mailboxes
+from madoguchi.conversations.models import Attachment, Conversation, Kind, Message, Status
+from madoguchi.mailboxes.models import Mailbox
+
+PAGE = 50
+#: Tabs of a mailbox: the statuses, plus automated mail kept out of "new".
+TABS = ("new", "open", "hold", "done", "auto", "spam", "trash")
+VIEWS = ("mine", "unassigned", "all")
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def access_conversation(user: User, pk: int) -> Conversation:
+    conv = (
+        Conversation.objects.select_related("mailbox", "contact", "assignee__agent")
+        .filter(pk=pk, mailbox__in=visible_mailboxes(user))
+        .first()
+    )
+    if conv is None:
+        raise Http404("no such conversation")
+    return conv
+
+
+def access_message(user: User, conversation: Conversation, pk: int) -> Message:
+    message = Message.objects.filter(pk=pk, conversation=conversation).select_related("raw").first()
+    if message is None:
+        raise Http404("no such message")
+    return message
+
+
+def access_attachment(user: User, pk: int) -> Attachment:
+    att = (
+        Attachment.objects.select_related("message")
+        .filter(pk=pk, message__mailbox__in=visible_mailboxes(user))
+        .first()
+    )
+    if att is None:
+        raise Http404("no such attachment")
+    return att
+
+
+def _tab_filter(tab: str) -> Q:
+    if tab == "new":
+        return Q(status=Status.NEW, kind=Kind.NORMAL)
+    if tab == "auto":
+        return Q(status=Status.NEW) & ~Q(kind=Kind.NORMAL)
+    return Q(status=tab)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Keyset position: the last row shown (newest activity first)."""
+
+    at: datetime
+    pk: int
+
+    def token(self) -> str:
+        return f"{self.at.timestamp():.6f}_{self.pk}"
+
+    @classmethod
+    def parse(cls, token: str | None) -> Cursor | None:
+        try:
+            stamp, pk = (token or "").split("_")
+            return cls(datetime.fromtimestamp(float(stamp), tz=UTC), int(pk))
+        except ValueError:
+            return None
+
+
+def inbox(
+    user: User,
+    *,
+    mailbox: Mailbox | None,
+    view: str | None,
+    tab: str,
+    after: Cursor | None = None,
+) -> tuple[list[Conversation], Cursor | None]:
+    """One page of conversations and the cursor of the next page (None at the end)."""
+    rows = Conversation.objects.filter(_tab_filter(tab))
+    rows = (
+        rows.filter(mailbox=mailbox)
+        if mailbox
+        else rows.filter(mailbox__in=visible_mailboxes(user))
+    )
+    if view == "mine":
+        rows = rows.filter(assignee_id=user.pk)
+    elif view == "unassigned":
+        rows = rows.filter(assignee__isnull=True)
+    if after:
+        rows = rows.filter(
+            Q(last_activity_at__lt=after.at) | Q(last_activity_at=after.at, pk__lt=after.pk)
+        )
+    page = list(
+        rows.select_related("contact", "assignee__agent", "mailbox").order_by(
+            "-last_activity_at", "-pk"
+        )[: PAGE + 1]
+    )
+    more = len(page) > PAGE
+    page = page[:PAGE]
+    return page, (Cursor(page[-1].last_activity_at, page[-1].pk) if more else None)
+
+
+def tab_counts(rows: QuerySet[Conversation]) -> dict[str, int]:
+    counts = dict.fromkeys(TABS, 0)
+    for status, kind, n in rows.values_list("status", "kind").annotate(n=Count("pk")).order_by():
+        if status == Status.NEW:
+            counts["new" if kind == Kind.NORMAL else "auto"] += n
+        else:
+            counts[status] += n
+    return counts
+
+
+def new_counts(user: User) -> dict[int, int]:
+    """New conversations per visible mailbox, for the rail."""
+    rows = Conversation.objects.filter(
+        mailbox__in=visible_mailboxes(user), status=Status.NEW, kind=Kind.NORMAL
+    )
+    return dict(rows.values_list("mailbox").annotate(n=Count("pk")).order_by())
+
+
+def timeline(conv: Conversation) -> list[Message | object]:
+    """Messages and activity of a conversation in order (events as quiet lines)."""
+    messages = list(conv.messages.prefetch_related("attachments").order_by("pk"))
+    log = list(
+        conv.events.select_related("actor__agent")
+        .exclude(type__in=["message.received", "conversation.created"])
+        .order_by("pk")
+    )
+    merged: list[tuple[datetime, int, object]] = [(m.received_at, 1, m) for m in messages]
+    merged += [(e.created_at, 0, e) for e in log]
+    return [item for _, _, item in sorted(merged, key=lambda t: (t[0], t[1]))]
+
+
+def scope(user: User, view: str | None) -> QuerySet[Conversation]:
+    """The conversations a cross-mailbox view counts over."""
+    rows = Conversation.objects.filter(mailbox__in=visible_mailboxes(user))
+    if view == "mine":
+        return rows.filter(assignee_id=user.pk)
+    if view == "unassigned":
+        return rows.filter(assignee__isnull=True)
+    return rows
+
+
+def customer_history(user: User, conv: Conversation) -> list[Conversation]:
+    """The customer's other conversations in every mailbox the user may see."""
+    if conv.contact_id is None:
+        return []
+    return list(
+        Conversation.objects.filter(contact_id=conv.contact_id, mailbox__in=visible_mailboxes(user))
+        .exclude(pk=conv.pk)
+        .select_related("mailbox")
+        .order_by("-last_activity_at")[:20]
+    )

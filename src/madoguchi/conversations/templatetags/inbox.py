@@ -1,0 +1,95 @@
+"""Template helpers for the inbox: labels, ages and Japanese dates."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django import template
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+register = template.Library()
+
+WEEKDAYS_JA = "月火水木金土日"
+
+
+def _labels() -> dict[str, str]:
+    return {
+        "new": _("New"),
+        "open": _("In progress"),
+        "hold": _("On hold"),
+        "done": _("Done"),
+        "auto": _("Automated"),
+        "spam": _("Spam"),
+        "trash": _("Trash"),
+        "mine": _("Mine"),
+        "unassigned": _("Unassigned"),
+        "all": _("All mailboxes"),
+    }
+
+
+@register.simple_tag
+def tab_label(name: str | None) -> str:
+    return _labels().get(name or "", name or "")
+
+
+@register.simple_tag
+def view_label(name: str | None) -> str:
+    return _labels().get(name or "", name or "")
+
+
+@register.filter
+def status_label(name: str) -> str:
+    return _labels().get(name, name)
+
+
+@register.filter
+def get(mapping: dict[str, Any], key: str) -> Any:
+    return mapping.get(key, "")
+
+
+def _japanese() -> bool:
+    return (translation.get_language() or "").startswith("ja")
+
+
+@register.filter
+def longdate(value: datetime | None) -> str:
+    """2026年11月23日(月) 10:00 in Japanese, Nov 23, 2026 10:00 in English."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    if _japanese():
+        day = WEEKDAYS_JA[local.weekday()]
+        return f"{local.year}年{local.month}月{local.day}日({day}) {local:%H:%M}"
+    return f"{local:%b} {local.day}, {local.year} {local:%H:%M}"
+
+
+@register.filter
+def age(value: datetime | None) -> str:  # noqa: PLR0911 (one return per age band reads best)
+    """A short relative age for lists: 3分前, 10:24, 昨日, 11/20."""
+    if value is None:
+        return ""
+    now = timezone.localtime()
+    local = timezone.localtime(value)
+    delta = now - local
+    if delta < timedelta(minutes=1):
+        return _("now")
+    if delta < timedelta(hours=1):
+        minutes = int(delta.total_seconds() // 60)
+        return ngettext("%(n)d min ago", "%(n)d min ago", minutes) % {"n": minutes}
+    if local.date() == now.date():
+        return f"{local:%H:%M}"
+    if local.date() == (now - timedelta(days=1)).date():
+        return _("Yesterday")
+    if local.year == now.year:
+        return f"{local.month}/{local.day}" if _japanese() else f"{local:%b} {local.day}"
+    return f"{local.year}/{local.month}/{local.day}"
+
+
+@register.filter
+def has_history(message: Any) -> bool:
+    """True when the full text holds more than the new reply (quoted history, signature)."""
+    reply = " ".join(str(message.reply_text).split())
+    return bool(reply) and reply != " ".join(str(message.text).split())

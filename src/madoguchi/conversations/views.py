@@ -1,0 +1,158 @@
+"""Inbox pages: parse the request, check access, call a query or an action, render."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_POST
+
+from madoguchi.accounts.queries import access_mailbox, visible_mailboxes
+from madoguchi.conversations import actions, queries
+from madoguchi.conversations.models import Status
+from madoguchi.core import blobs
+from madoguchi.mailboxes.models import Mailbox
+
+#: Mail HTML runs nothing, loads nothing from outside, and is sandboxed even if opened alone.
+MAIL_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:{images}; "
+    "sandbox allow-popups allow-popups-to-escape-sandbox"
+)
+INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+def _rail(request: HttpRequest) -> dict[str, object]:
+    mailboxes = list(visible_mailboxes(request.user))
+    counts = queries.new_counts(request.user)
+    return {"rail": [(mb, counts.get(mb.pk, 0)) for mb in mailboxes]}
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    first = visible_mailboxes(request.user).first()
+    if first is None:
+        return render(request, "conversations/empty.html", _rail(request))
+    return redirect("mailbox", mailbox_id=first.pk, tab="new")
+
+
+@login_required
+def mailbox_list(request: HttpRequest, mailbox_id: int, tab: str) -> HttpResponse:
+    mailbox = access_mailbox(request.user, mailbox_id)
+    return _list(request, mailbox=mailbox, view=None, tab=tab)
+
+
+@login_required
+def view_list(request: HttpRequest, view: str, tab: str) -> HttpResponse:
+    if view not in queries.VIEWS:
+        raise Http404("no such view")
+    return _list(request, mailbox=None, view=view, tab=tab)
+
+
+def _list(
+    request: HttpRequest, *, mailbox: Mailbox | None, view: str | None, tab: str
+) -> HttpResponse:
+    if tab not in queries.TABS:
+        raise Http404("no such tab")
+    after = queries.Cursor.parse(request.GET.get("after"))
+    rows, cursor = queries.inbox(request.user, mailbox=mailbox, view=view, tab=tab, after=after)
+    scope = mailbox.conversations.all() if mailbox else queries.scope(request.user, view)
+    return render(request, "conversations/inbox.html", {
+        **_rail(request), "mailbox": mailbox, "view": view, "tab": tab, "rows": rows,
+        "next": cursor.token() if cursor else None, "counts": queries.tab_counts(scope),
+        "tabs": queries.TABS,
+    })  # fmt: skip
+
+
+@login_required
+def conversation(request: HttpRequest, pk: int) -> HttpResponse:
+    conv = queries.access_conversation(request.user, pk)
+    members = User.objects.filter(memberships__mailbox=conv.mailbox).select_related("agent")
+    history = queries.customer_history(request.user, conv)
+    return render(request, "conversations/conversation.html", {
+        **_rail(request), "conv": conv, "mailbox": conv.mailbox, "timeline": queries.timeline(conv),
+        "members": members, "statuses": Status, "history": history,
+    })  # fmt: skip
+
+
+@login_required
+@xframe_options_sameorigin
+def message_html(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
+    conv = queries.access_conversation(request.user, pk)
+    message = queries.access_message(request.user, conv, message_id)
+    images = " https: http:" if request.GET.get("images") == "1" else ""
+    doc = (
+        '<!doctype html><html><head><meta charset="utf-8"><base target="_blank">'
+        "<style>body{font-family:sans-serif;line-height:1.7;overflow-wrap:anywhere;margin:0}"
+        "img{max-width:100%}</style></head><body>" + message.html + "</body></html>"
+    )
+    response = HttpResponse(doc, content_type="text/html; charset=utf-8")
+    response.headers["Content-Security-Policy"] = MAIL_POLICY.format(images=images)
+    return response
+
+
+@login_required
+def message_raw(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
+    conv = queries.access_conversation(request.user, pk)
+    message = queries.access_message(request.user, conv, message_id)
+    if message.raw is None:
+        raise Http404("no raw mail")
+    response = HttpResponse(bytes(message.raw.data), content_type="message/rfc822")
+    response.headers["Content-Disposition"] = f'attachment; filename="message-{message.pk}.eml"'
+    return response
+
+
+@login_required
+def attachment(request: HttpRequest, pk: int) -> FileResponse:
+    att = queries.access_attachment(request.user, pk)
+    inline = att.content_type in INLINE_TYPES and request.GET.get("preview") == "1"
+    return FileResponse(
+        blobs.path_for(att.sha256).open("rb"),
+        as_attachment=not inline,
+        filename=att.filename,
+        content_type=att.content_type if inline else "application/octet-stream",
+    )
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    conv = queries.access_conversation(request.user, pk)
+    who = request.POST.get("assignee", "")
+    if who == "me":
+        assignee: int | None = request.user.pk
+    elif who == "":
+        assignee = None
+    else:
+        member = User.objects.filter(
+            pk=int(who) if who.isdigit() else 0, memberships__mailbox=conv.mailbox
+        ).first()
+        if member is None:
+            return _back(request, conv.pk, error="assignee")
+        assignee = member.pk
+    actions.assign_conversation(conv, assignee_id=assignee, actor_id=_uid(request))
+    return _back(request, conv.pk)
+
+
+@login_required
+@require_POST
+def status(request: HttpRequest, pk: int) -> HttpResponse:
+    conv = queries.access_conversation(request.user, pk)
+    value = request.POST.get("status", "")
+    if value not in Status.values:
+        return _back(request, conv.pk, error="status")
+    actions.change_status(conv, Status(value), actor_id=_uid(request))
+    return _back(request, conv.pk)
+
+
+def _uid(request: HttpRequest) -> int:
+    assert request.user.pk is not None  # views are login_required
+    return int(request.user.pk)
+
+
+def _back(request: HttpRequest, pk: int, *, error: str = "") -> HttpResponse:
+    response = redirect("conversation", pk=pk)
+    if error:
+        response["Location"] += f"?error={error}"
+    return response

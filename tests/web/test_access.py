@@ -1,0 +1,96 @@
+"""Permissions are checked on the server for every page, fragment and file."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from madoguchi.conversations.models import Attachment
+from tests.mail_in.helpers import deliver
+
+pytestmark = pytest.mark.django_db
+
+
+def _with_attachment():
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "a@b.example", "sales@example.jp", "契約書"
+    msg["Message-ID"] = "<att1@b.example>"
+    msg.set_content("添付します。")
+    msg.add_alternative("<p>添付します。</p>", subtype="html")
+    msg.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="契約書.pdf")
+    return msg.as_bytes()
+
+
+def _client(username: str, password: str) -> Client:
+    client = Client()
+    assert client.login(username=username, password=password)
+    return client
+
+
+def test_non_member_gets_404_everywhere(team):
+    """An agent outside a mailbox gets 404 for its list, conversations, HTML, raw and files."""
+    message = deliver(team["sales"], _with_attachment())
+    conv = message.conversation
+    att = Attachment.objects.get(message=message)
+    sato = _client("sato", "pw-sato-123")
+    for url in [
+        f"/m/{team['sales'].pk}/new/",
+        f"/c/{conv.pk}/",
+        f"/c/{conv.pk}/m/{message.pk}/html",
+        f"/c/{conv.pk}/m/{message.pk}/raw",
+        f"/a/{att.pk}/",
+    ]:
+        assert sato.get(url).status_code == 404, url
+    assert sato.post(f"/c/{conv.pk}/assign", {"assignee": "me"}).status_code == 404
+    assert sato.post(f"/c/{conv.pk}/status", {"status": "done"}).status_code == 404
+    kato = _client("kato", "pw-kato-123")
+    assert kato.get(f"/c/{conv.pk}/").status_code == 200
+    assert kato.get(f"/a/{att.pk}/").status_code == 200
+
+
+def test_404_page_is_in_the_users_language(team):
+    """A stale link gets a 404 page in Japanese, never a 500."""
+    sato = _client("sato", "pw-sato-123")
+    response = sato.get("/c/999999/", HTTP_ACCEPT_LANGUAGE="ja")
+    assert response.status_code == 404
+    assert "存在しないか" in response.content.decode()
+
+
+def test_bad_form_values_are_refused_not_500(team):
+    """A wrong status or assignee is refused with a message; nothing changes."""
+    message = deliver(team["support"], _with_attachment().replace(b"sales@", b"support@"))
+    sato = _client("sato", "pw-sato-123")
+    conv = message.conversation
+    for url, data in [
+        (f"/c/{conv.pk}/status", {"status": "bogus"}),
+        (f"/c/{conv.pk}/assign", {"assignee": str(team["kato"].user_id)}),
+        (f"/c/{conv.pk}/assign", {"assignee": "x'; drop"}),
+    ]:
+        response = sato.post(url, data)
+        assert response.status_code == 302 and "error=" in response["Location"]
+    conv.refresh_from_db()
+    assert conv.status == "new" and conv.assignee_id is None
+
+
+def test_mail_html_is_served_sandboxed(team):
+    """The HTML part comes with a CSP that forbids scripts and remote loads, and sandboxes it."""
+    message = deliver(team["sales"], _with_attachment())
+    kato = _client("kato", "pw-kato-123")
+    response = kato.get(f"/c/{message.conversation_id}/m/{message.pk}/html")
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "sandbox" in policy and "script-src" not in policy
+    assert "https:" not in policy
+    assert (
+        "https:"
+        in kato.get(f"/c/{message.conversation_id}/m/{message.pk}/html?images=1")[
+            "Content-Security-Policy"
+        ]
+    )
+
+
+def test_anonymous_is_sent_to_sign_in(team):
+    """Without a session every page redirects to the sign-in page."""
+    assert Client().get("/").status_code == 302
+    assert "/login/" in Client().get("/c/1/")["Location"]
