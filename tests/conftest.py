@@ -21,6 +21,7 @@ django.setup()
 
 from tests.fixtures import *  # noqa: E402,F403
 from tests.servers.fixtures import *  # noqa: E402,F403
+from tests.smtp_capture import smtp_capture  # noqa: E402,F401
 
 
 def pytest_collection_modifyitems(items):

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "madoguchi.mailboxes",
     "madoguchi.conversations",
     "madoguchi.mail_in",
+    "madoguchi.mail_out",
 ]
 
 MIDDLEWARE = [

@@ -45,7 +45,8 @@ def web(transactional_db) -> Iterator[str]:
     env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url(),
            "MADOGUCHI_WEB_BIND": f"127.0.0.1:{port}"}  # fmt: skip
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    proc = subprocess.Popen([sys.executable, "-m", "madoguchi.cli", "run", "web"], env=env,
+    command = [sys.executable, "-m", "madoguchi.cli", "run", "web", "worker"]
+    proc = subprocess.Popen(command, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         wait_for_port("127.0.0.1", port, timeout=60)

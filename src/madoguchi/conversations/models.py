@@ -97,6 +97,7 @@ class ThreadRule(models.TextChoices):
     SUBJECT_TAG = "subject_tag", "ticket tag in the subject"
     LATE_PARENT = "late_parent", "a reply to it had arrived first"
     NEW = "new", "new conversation"
+    OWN = "own", "written here"
 
 
 class Message(models.Model):
@@ -131,6 +132,9 @@ class Message(models.Model):
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.NORMAL)
     thread_rule = models.CharField(max_length=16, choices=ThreadRule.choices)
     defects = models.JSONField(default=list, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [

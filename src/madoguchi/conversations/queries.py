@@ -130,7 +130,9 @@ def new_counts(user: User) -> dict[int, int]:
 
 def timeline(conv: Conversation) -> list[Message | object]:
     """Messages and activity of a conversation in order (events as quiet lines)."""
-    messages = list(conv.messages.prefetch_related("attachments").order_by("pk"))
+    messages = list(
+        conv.messages.select_related("outbox").prefetch_related("attachments").order_by("pk")
+    )
     log = list(
         conv.events.select_related("actor__agent")
         .exclude(type__in=["message.received", "conversation.created"])

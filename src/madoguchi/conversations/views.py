@@ -11,8 +11,11 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.queries import access_mailbox, visible_mailboxes
 from madoguchi.conversations import actions, queries
-from madoguchi.conversations.models import Status
+from madoguchi.conversations.forms import ReplyForm
+from madoguchi.conversations.models import Conversation, Status
 from madoguchi.core import blobs
+from madoguchi.mail_out import actions as outbox
+from madoguchi.mail_out.models import Outbox
 from madoguchi.mailboxes.models import Mailbox
 
 #: Mail HTML runs nothing, loads nothing from outside, and is sandboxed even if opened alone.
@@ -68,12 +71,24 @@ def _list(
 @login_required
 def conversation(request: HttpRequest, pk: int) -> HttpResponse:
     conv = queries.access_conversation(request.user, pk)
+    reply_all = request.GET.get("all") == "1"
+    to, cc = outbox.reply_recipients(conv, reply_all=reply_all)
+    form = ReplyForm(initial={"to": to, "cc": cc, "then": "send"})
+    return _render_conversation(request, conv, form=form)
+
+
+def _render_conversation(
+    request: HttpRequest, conv: Conversation, *, form: ReplyForm, status: int = 200
+) -> HttpResponse:
     members = User.objects.filter(memberships__mailbox=conv.mailbox).select_related("agent")
     history = queries.customer_history(request.user, conv)
+    sent = request.GET.get("sent", "")
     return render(request, "conversations/conversation.html", {
         **_rail(request), "conv": conv, "mailbox": conv.mailbox, "timeline": queries.timeline(conv),
-        "members": members, "statuses": Status, "history": history,
-    })  # fmt: skip
+        "members": members, "statuses": Status, "history": history, "form": form,
+        "sender": outbox.sender_for(conv, request.user),  # type: ignore[arg-type]
+        "undo_id": int(sent) if sent.isdigit() else None,
+    }, status=status)  # fmt: skip
 
 
 @login_required
@@ -96,9 +111,14 @@ def message_html(request: HttpRequest, pk: int, message_id: int) -> HttpResponse
 def message_raw(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
     conv = queries.access_conversation(request.user, pk)
     message = queries.access_message(request.user, conv, message_id)
-    if message.raw is None:
+    outbound = Outbox.objects.filter(message=message).first()
+    if message.raw is not None:
+        data = bytes(message.raw.data)
+    elif outbound is not None:
+        data = bytes(outbound.data)
+    else:
         raise Http404("no raw mail")
-    response = HttpResponse(bytes(message.raw.data), content_type="message/rfc822")
+    response = HttpResponse(data, content_type="message/rfc822")
     response.headers["Content-Disposition"] = f'attachment; filename="message-{message.pk}.eml"'
     return response
 
@@ -156,3 +176,30 @@ def _back(request: HttpRequest, pk: int, *, error: str = "") -> HttpResponse:
     if error:
         response["Location"] += f"?error={error}"
     return response
+
+
+@login_required
+@require_POST
+def reply(request: HttpRequest, pk: int) -> HttpResponse:
+    conv = queries.access_conversation(request.user, pk)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        return _render_conversation(request, conv, form=form, status=400)
+    then = {"done": Status.DONE, "hold": Status.HOLD}.get(form.cleaned_data["then"])
+    message = outbox.queue_reply(
+        conv, author=request.user, text=form.cleaned_data["text"],  # type: ignore[arg-type]
+        to=form.cleaned_data["to"], cc=form.cleaned_data["cc"], then=then,
+    )  # fmt: skip
+    response = redirect("conversation", pk=conv.pk)
+    response["Location"] += f"?sent={message.pk}#m{message.pk}"
+    return response
+
+
+@login_required
+@require_POST
+def undo(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
+    conv = queries.access_conversation(request.user, pk)
+    message = queries.access_message(request.user, conv, message_id)
+    if not outbox.cancel(message, actor=request.user):  # type: ignore[arg-type]
+        return _back(request, conv.pk, error="undo")
+    return _back(request, conv.pk)

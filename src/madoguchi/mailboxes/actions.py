@@ -28,6 +28,9 @@ EDITABLE = {
     "smtp_user",
     "smtp_password",
     "smtp_security",
+    "sender_format",
+    "outbound_charset",
+    "undo_seconds",
 }
 
 

@@ -46,6 +46,14 @@ class Mailbox(models.Model):
         max_length=10, choices=Security.choices, default=Security.STARTTLS
     )
 
+    #: How outgoing mail names its sender: {agent} and {mailbox} are replaced.
+    sender_format = models.CharField(max_length=100, default="{agent} ({mailbox})")
+    outbound_charset = models.CharField(
+        max_length=12, choices=[("utf-8", "UTF-8"), ("iso-2022-jp", "ISO-2022-JP")], default="utf-8"
+    )
+    #: Seconds a sent reply waits in the outbox, during which "undo" takes it back.
+    undo_seconds = models.PositiveIntegerField(default=5)
+
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -93,3 +93,14 @@ def has_history(message: Any) -> bool:
     """True when the full text holds more than the new reply (quoted history, signature)."""
     reply = " ".join(str(message.reply_text).split())
     return bool(reply) and reply != " ".join(str(message.text).split())
+
+
+@register.simple_tag
+def outbox_label(status: str) -> str:
+    return {
+        "queued": _("Waiting to send"),
+        "sending": _("Sending"),
+        "sent": _("Sent"),
+        "failed": _("Not sent"),
+        "cancelled": _("Taken back"),
+    }.get(status, status)

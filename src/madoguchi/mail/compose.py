@@ -1,0 +1,136 @@
+"""Build outbound mail (RFC 5322) from plain values: pure, no Django.
+
+UTF-8 by default. ISO-2022-JP (RFC 1468) for recipients whose mail programs need it,
+including the Windows characters that Outlook and Becky! send (①, ㈱, ～): Python's
+``iso2022_jp`` codec refuses them, so they are written through CP932 into JIS rows the way
+those programs do (CP50220); half-width katakana become full-width, as ISO-2022-JP cannot
+carry them. Text that even that cannot carry goes out as UTF-8.
+"""
+
+from __future__ import annotations
+
+import base64
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage, Message
+from email.policy import SMTP, compat32
+from email.utils import format_datetime, formataddr
+
+from .types import Address
+
+ESC_JIS, ESC_ASCII = b"\x1b$B", b"\x1b(B"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    sender: Address
+    to: list[Address]
+    subject: str
+    text: str
+    message_id: str  # without <>
+    date: datetime
+    cc: list[Address] = field(default_factory=list)
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+    charset: str = "utf-8"  # or "iso-2022-jp"
+
+
+def _sjis_to_jis(s1: int, s2: int) -> tuple[int, int]:
+    base = 0x70 if s1 < 0xA0 else 0xB0
+    if s2 < 0x9F:
+        return (s1 - base) * 2 - 1, s2 - (0x1F if s2 < 0x7F else 0x20)
+    return (s1 - base) * 2, s2 - 0x7E
+
+
+def encode_iso2022jp(text: str) -> bytes:
+    """ISO-2022-JP bytes for ``text``; raises UnicodeEncodeError if it cannot be carried."""
+    out, jis = bytearray(), False
+    for char in text:
+        if ord(char) < 0x80:
+            if jis:
+                out += ESC_ASCII
+                jis = False
+            out.append(ord(char))
+            continue
+        # half-width katakana become full-width: ISO-2022-JP cannot carry them
+        wide = unicodedata.normalize("NFKC", char) if 0xFF61 <= ord(char) <= 0xFF9F else char
+        for piece in wide:
+            sjis = piece.encode("cp932")  # raises for what CP932 lacks
+            if len(sjis) != 2:
+                raise UnicodeEncodeError("iso-2022-jp", piece, 0, 1, "not in JIS X 0208")
+            if not jis:
+                out += ESC_JIS
+                jis = True
+            out += bytes(_sjis_to_jis(sjis[0], sjis[1]))
+    if jis:
+        out += ESC_ASCII
+    return bytes(out)
+
+
+def can_iso2022jp(text: str) -> bool:
+    try:
+        encode_iso2022jp(text)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _jis_words(text: str) -> str:
+    """RFC 2047 B-encoded words, each a whole ISO-2022-JP run of at most ~15 characters."""
+    words, chunk = [], ""
+    for char in text:
+        chunk += char
+        if len(chunk) >= 15:
+            words.append(chunk)
+            chunk = ""
+    if chunk:
+        words.append(chunk)
+    return " ".join(
+        "=?ISO-2022-JP?B?" + base64.b64encode(encode_iso2022jp(w)).decode() + "?=" for w in words
+    )
+
+
+def _jis_address(addr: Address) -> str:
+    if not addr.name or addr.name.isascii():
+        return formataddr((addr.name, addr.email))
+    return f"{_jis_words(addr.name)} <{addr.email}>"
+
+
+def _common(msg: Message, mail: Outgoing) -> None:
+    msg["Date"] = format_datetime(mail.date)
+    msg["Message-ID"] = f"<{mail.message_id}>"
+    if mail.in_reply_to:
+        msg["In-Reply-To"] = f"<{mail.in_reply_to}>"
+    if mail.references:
+        msg["References"] = " ".join(f"<{r}>" for r in mail.references)
+    msg["MIME-Version"] = "1.0"
+
+
+def build(mail: Outgoing) -> bytes:
+    """The mail's bytes, CRLF line ends, ready for SMTP."""
+    jis = mail.charset.lower() == "iso-2022-jp" and can_iso2022jp(
+        mail.text + mail.subject + mail.sender.name + "".join(a.name for a in mail.to + mail.cc)
+    )
+    if not jis:
+        msg = EmailMessage(policy=SMTP)
+        msg["From"] = formataddr((mail.sender.name, mail.sender.email))
+        msg["To"] = ", ".join(formataddr((a.name, a.email)) for a in mail.to)
+        if mail.cc:
+            msg["Cc"] = ", ".join(formataddr((a.name, a.email)) for a in mail.cc)
+        msg["Subject"] = mail.subject
+        _common(msg, mail)
+        msg.set_content(mail.text)
+        return msg.as_bytes()
+    plain = Message()
+    plain["From"] = _jis_address(mail.sender)
+    plain["To"] = ", ".join(_jis_address(a) for a in mail.to)
+    if mail.cc:
+        plain["Cc"] = ", ".join(_jis_address(a) for a in mail.cc)
+    plain["Subject"] = mail.subject if mail.subject.isascii() else _jis_words(mail.subject)
+    _common(plain, mail)
+    plain["Content-Type"] = 'text/plain; charset="ISO-2022-JP"'
+    plain["Content-Transfer-Encoding"] = "7bit"
+    body = mail.text.replace("\r\n", "\n").replace("\n", "\r\n")
+    plain.set_payload(encode_iso2022jp(body).decode("ascii"))
+    return plain.as_bytes(policy=compat32.clone(linesep="\r\n"))

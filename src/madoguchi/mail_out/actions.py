@@ -1,0 +1,249 @@
+"""Replies: queue in the durable outbox, take back within the undo window, deliver.
+
+``queue_reply`` writes the Message, its composed bytes (Outbox) and the events in one
+transaction and schedules delivery after the mailbox's undo window. ``deliver`` sends with
+retries and backoff; a permanent failure keeps the server's answer on the conversation.
+A crash after the server accepted a mail but before it was marked sent sends it again on
+restart with the same Message-ID (at-least-once), never zero times.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from madoguchi.accounts.models import Agent
+from madoguchi.conversations import actions as conversations
+from madoguchi.conversations.models import Conversation, Direction, Message, Status, ThreadRule
+from madoguchi.core import events
+from madoguchi.mail import Address
+from madoguchi.mail.compose import Outgoing, build
+from madoguchi.mail.tokens import make_message_id
+from madoguchi.mail_out import smtp
+from madoguchi.mail_out.models import Outbox, OutboxStatus
+
+MAX_ATTEMPTS = 8
+MAX_REFERENCES = 20
+
+
+def sender_for(conv: Conversation, author: User) -> Address:
+    agent = Agent.objects.filter(user=author).first()
+    name = agent.name if agent else author.get_username()
+    mailbox = conv.mailbox
+    display = (
+        mailbox.sender_format.format(agent=name, mailbox=mailbox.name) if mailbox.name else name
+    )
+    return Address(display.strip(), mailbox.address)
+
+
+def _last_inbound(conv: Conversation) -> Message | None:
+    return conv.messages.filter(direction=Direction.IN).order_by("-pk").first()
+
+
+def reply_recipients(conv: Conversation, *, reply_all: bool) -> tuple[list[Address], list[Address]]:
+    """To and Cc for a reply to the newest inbound mail (Reply-To wins over From)."""
+    last = _last_inbound(conv)
+    if last is None:
+        return [], []
+    to = [Address(n, e) for n, e in last.reply_to] or [Address(last.from_name, last.from_email)]
+    if not reply_all:
+        return to, []
+    ours = {conv.mailbox.address.lower(), *(a.email.lower() for a in to)}
+    cc = [Address(n, e) for n, e in [*last.to, *last.cc] if e.lower() not in ours]
+    return to, list({a.email.lower(): a for a in cc}.values())
+
+
+def queue_reply(
+    conv: Conversation,
+    *,
+    author: User,
+    text: str,
+    to: list[Address],
+    cc: list[Address] | None = None,
+    then: Status | None = None,
+) -> Message:
+    """Queue a reply from the shared address; the caller checked ``author`` may reply."""
+    cc = cc or []
+    last = _last_inbound(conv)
+    body = text.rstrip() + (
+        f"\n\n{conv.mailbox.signature.strip()}\n" if conv.mailbox.signature else "\n"
+    )
+    subject = (
+        conv.subject if conv.subject.lower().startswith(("re:", "re：")) else f"Re: {conv.subject}"
+    )
+    sender = sender_for(conv, author)
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.create(
+            mailbox=conv.mailbox,
+            conversation=conv,
+            direction=Direction.OUT,
+            author=author,
+            dedupe_key="",
+            subject=subject,
+            from_name=sender.name,
+            from_email=sender.email,
+            to=[[a.name, a.email] for a in to],
+            cc=[[a.name, a.email] for a in cc],
+            date=now,
+            received_at=now,
+            text=body,
+            reply_text=body,
+            thread_rule=ThreadRule.OWN,
+            in_reply_to=(last.message_id if last else ""),
+        )
+        message.message_id = make_message_id(
+            settings.SECRET_KEY.encode(),
+            conversation_id=conv.pk,
+            message_id=message.pk,
+            domain=conv.mailbox.domain,
+        )
+        message.dedupe_key = message.message_id
+        message.save(update_fields=["message_id", "dedupe_key"])
+        references = _references(last)
+        data = build(
+            Outgoing(
+                sender=sender,
+                to=to,
+                cc=cc,
+                subject=subject,
+                text=body,
+                message_id=message.message_id,
+                date=now,
+                in_reply_to=last.message_id if last and last.message_id else None,
+                references=references,
+                charset=conv.mailbox.outbound_charset,
+            )
+        )
+        outbox = Outbox.objects.create(
+            message=message,
+            data=data,
+            envelope_from=conv.mailbox.address,
+            recipients=[a.email for a in [*to, *cc]],
+            previous_status=conv.status,
+            send_after=now + timedelta(seconds=conv.mailbox.undo_seconds),
+        )
+        events.record(
+            "message.queued",
+            mailbox_id=conv.mailbox_id,
+            conversation_id=conv.pk,
+            actor_id=author.pk,
+            message=message.pk,
+        )
+        if conv.assignee_id is None:  # whoever answers an unassigned conversation owns it
+            conversations.assign_conversation(conv, assignee_id=author.pk, actor_id=author.pk)
+        target = then or (Status.OPEN if conv.status == Status.NEW else None)
+        if target and target != conv.status:
+            conversations.change_status(conv, target, actor_id=author.pk)
+        _schedule(outbox)
+    return message
+
+
+def _references(last: Message | None) -> list[str]:
+    if last is None or not last.message_id:
+        return []
+    known = list(last.refs.order_by("pk").values_list("ref", flat=True))
+    chain = [r for r in known if r != last.in_reply_to] + (
+        [last.in_reply_to] if last.in_reply_to else []
+    )
+    return [*chain[-(MAX_REFERENCES - 1) :], last.message_id]
+
+
+def _schedule(outbox: Outbox) -> None:
+    from madoguchi.mail_out.tasks import deliver_outbound
+
+    task = deliver_outbound.using(run_after=outbox.send_after)
+    transaction.on_commit(partial(task.enqueue, outbox.pk))
+
+
+def cancel(message: Message, *, actor: User) -> bool:
+    """Undo: take a queued reply back before it leaves. False when it is too late."""
+    with transaction.atomic():
+        outbox = Outbox.objects.select_for_update().filter(message=message).first()
+        if outbox is None or outbox.status != OutboxStatus.QUEUED:
+            return False
+        outbox.status = OutboxStatus.CANCELLED
+        outbox.save(update_fields=["status"])
+        conv = message.conversation
+        events.record(
+            "message.cancelled",
+            mailbox_id=conv.mailbox_id,
+            conversation_id=conv.pk,
+            actor_id=actor.pk,
+            message=message.pk,
+        )
+        if outbox.previous_status and outbox.previous_status != conv.status:
+            conversations.change_status(conv, Status(outbox.previous_status), actor_id=actor.pk)
+    return True
+
+
+def deliver(outbox_id: int) -> str:
+    """Send one queued mail if it is due; retry later on a temporary failure."""
+    with transaction.atomic():
+        outbox = (
+            Outbox.objects.select_for_update()
+            .select_related("message__mailbox")
+            .filter(pk=outbox_id)
+            .first()
+        )
+        if outbox is None or outbox.status not in (OutboxStatus.QUEUED, OutboxStatus.SENDING):
+            return "nothing to do"
+        if outbox.send_after > timezone.now():
+            _schedule(outbox)  # woken early: the undo window is still open
+            return "not yet"
+        outbox.status, outbox.attempts = OutboxStatus.SENDING, outbox.attempts + 1
+        outbox.save(update_fields=["status", "attempts"])
+    message = outbox.message
+    try:
+        smtp.send(
+            message.mailbox, outbox.envelope_from, list(outbox.recipients), bytes(outbox.data)
+        )
+    except smtp.DeliveryError as exc:
+        return _failed(outbox, str(exc), temporary=exc.temporary)
+    with transaction.atomic():
+        outbox.status, outbox.sent_at, outbox.last_error = OutboxStatus.SENT, timezone.now(), ""
+        outbox.save(update_fields=["status", "sent_at", "last_error"])
+        events.record(
+            "message.sent",
+            mailbox_id=message.mailbox_id,
+            conversation_id=message.conversation_id,
+            message=message.pk,
+        )
+    return "sent"
+
+
+def _failed(outbox: Outbox, error: str, *, temporary: bool) -> str:
+    message = outbox.message
+    with transaction.atomic():
+        outbox.last_error = error[:2000]
+        if temporary and outbox.attempts < MAX_ATTEMPTS:
+            outbox.status = OutboxStatus.QUEUED
+            outbox.send_after = timezone.now() + timedelta(
+                seconds=min(30 * 2 ** (outbox.attempts - 1), 3600)
+            )
+            outbox.save(update_fields=["status", "send_after", "last_error"])
+            events.record(
+                "message.retrying",
+                mailbox_id=message.mailbox_id,
+                conversation_id=message.conversation_id,
+                message=message.pk,
+                error=outbox.last_error,
+                attempt=outbox.attempts,
+            )
+            _schedule(outbox)
+            return "retrying"
+        outbox.status = OutboxStatus.FAILED
+        outbox.save(update_fields=["status", "last_error"])
+        events.record(
+            "message.failed",
+            mailbox_id=message.mailbox_id,
+            conversation_id=message.conversation_id,
+            message=message.pk,
+            error=outbox.last_error,
+        )
+    return "failed"

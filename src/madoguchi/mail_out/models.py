@@ -1,0 +1,39 @@
+"""The durable outbox: each outgoing message's bytes and delivery state."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class OutboxStatus(models.TextChoices):
+    QUEUED = "queued", "waiting to be sent"
+    SENDING = "sending", "being sent"
+    SENT = "sent", "sent"
+    FAILED = "failed", "failed"
+    CANCELLED = "cancelled", "taken back"
+
+
+class Outbox(models.Model):
+    """One outgoing mail. Written with its Message in one transaction; a worker sends it."""
+
+    message = models.OneToOneField(
+        "conversations.Message", on_delete=models.CASCADE, related_name="outbox"
+    )
+    data = models.BinaryField()
+    envelope_from = models.CharField(max_length=320)
+    recipients = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.QUEUED
+    )
+    send_after = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    #: The conversation's status before this reply changed it (restored by undo).
+    previous_status = models.CharField(max_length=8, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "send_after"], name="outbox_due_idx")]
+
+    def __str__(self) -> str:
+        return f"outbox {self.pk} ({self.status})"
