@@ -79,6 +79,10 @@ class Conversation(models.Model):
                 fields=["mailbox", "status", "-last_activity_at", "-id"], name="conv_tab_idx"
             ),
             models.Index(fields=["contact", "-last_activity_at"], name="conv_contact_idx"),
+            # "Mine" across mailboxes: the agent's own conversations by tab, newest first.
+            models.Index(
+                fields=["assignee", "status", "-last_activity_at", "-id"], name="conv_mine_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from madoguchi.accounts.queries import visible_mailboxes
@@ -14,6 +14,7 @@ from madoguchi.conversations.models import Attachment, Conversation, Kind, Messa
 from madoguchi.mailboxes.models import Mailbox
 
 PAGE = 50
+COUNT_CAP = 999
 #: Tabs of a mailbox: the statuses, plus automated mail kept out of "new".
 TABS = ("new", "open", "hold", "done", "auto", "spam", "trash")
 VIEWS = ("mine", "unassigned", "all")
@@ -97,8 +98,9 @@ def inbox(
     elif view == "unassigned":
         rows = rows.filter(assignee__isnull=True)
     if after:
-        rows = rows.filter(
-            Q(last_activity_at__lt=after.at) | Q(last_activity_at=after.at, pk__lt=after.pk)
+        # "<= at" first: a range the (…, last_activity_at, id) index can seek to directly.
+        rows = rows.filter(last_activity_at__lte=after.at).filter(
+            Q(last_activity_at__lt=after.at) | Q(pk__lt=after.pk)
         )
     page = list(
         rows.select_related("contact", "assignee__agent", "mailbox").order_by(
@@ -110,22 +112,22 @@ def inbox(
     return page, (Cursor(page[-1].last_activity_at, page[-1].pk) if more else None)
 
 
+def _capped(rows: QuerySet[Conversation]) -> int:
+    """An exact count up to COUNT_CAP, then COUNT_CAP + 1: cheap at any table size."""
+    return rows.order_by()[: COUNT_CAP + 1].count()
+
+
 def tab_counts(rows: QuerySet[Conversation]) -> dict[str, int]:
-    counts = dict.fromkeys(TABS, 0)
-    for status, kind, n in rows.values_list("status", "kind").annotate(n=Count("pk")).order_by():
-        if status == Status.NEW:
-            counts["new" if kind == Kind.NORMAL else "auto"] += n
-        else:
-            counts[status] += n
-    return counts
+    """Conversations per tab, each counted only up to COUNT_CAP (shown as "999+")."""
+    return {tab: _capped(rows.filter(_tab_filter(tab))) for tab in TABS}
 
 
 def new_counts(user: User) -> dict[int, int]:
-    """New conversations per visible mailbox, for the rail."""
-    rows = Conversation.objects.filter(
-        mailbox__in=visible_mailboxes(user), status=Status.NEW, kind=Kind.NORMAL
-    )
-    return dict(rows.values_list("mailbox").annotate(n=Count("pk")).order_by())
+    """New conversations per visible mailbox, for the rail (capped like the tabs)."""
+    return {
+        pk: _capped(Conversation.objects.filter(_tab_filter("new"), mailbox_id=pk))
+        for pk in visible_mailboxes(user).values_list("pk", flat=True)
+    }
 
 
 def timeline(conv: Conversation) -> list[Message | object]:

@@ -104,3 +104,11 @@ def outbox_label(status: str) -> str:
         "failed": _("Not sent"),
         "cancelled": _("Taken back"),
     }.get(status, status)
+
+
+@register.filter
+def count_label(n: int) -> str:
+    """999+ for counts that reached the cap (queries.COUNT_CAP)."""
+    from madoguchi.conversations.queries import COUNT_CAP
+
+    return f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
