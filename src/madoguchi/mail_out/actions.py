@@ -128,13 +128,7 @@ def queue_reply(
             previous_status=conv.status,
             send_after=now + timedelta(seconds=conv.mailbox.undo_seconds),
         )
-        events.record(
-            "message.queued",
-            mailbox_id=conv.mailbox_id,
-            conversation_id=conv.pk,
-            actor_id=author.pk,
-            message=message.pk,
-        )
+        _record("message.queued", message, actor_id=author.pk)
         if conv.assignee_id is None:  # whoever answers an unassigned conversation owns it
             conversations.assign_conversation(conv, assignee_id=author.pk, actor_id=author.pk)
         target = then or (Status.OPEN if conv.status == Status.NEW else None)
@@ -142,6 +136,17 @@ def queue_reply(
             conversations.change_status(conv, target, actor_id=author.pk)
         _schedule(outbox)
     return message
+
+
+def _record(type: str, message: Message, *, actor_id: int | None = None, **data: object) -> None:
+    events.record(
+        type,
+        mailbox_id=message.mailbox_id,
+        conversation_id=message.conversation_id,
+        actor_id=actor_id,
+        message=message.pk,
+        **data,
+    )
 
 
 def _references(last: Message | None) -> list[str]:
@@ -170,13 +175,7 @@ def cancel(message: Message, *, actor: User) -> bool:
         outbox.status = OutboxStatus.CANCELLED
         outbox.save(update_fields=["status"])
         conv = message.conversation
-        events.record(
-            "message.cancelled",
-            mailbox_id=conv.mailbox_id,
-            conversation_id=conv.pk,
-            actor_id=actor.pk,
-            message=message.pk,
-        )
+        _record("message.cancelled", message, actor_id=actor.pk)
         if outbox.previous_status and outbox.previous_status != conv.status:
             conversations.change_status(conv, Status(outbox.previous_status), actor_id=actor.pk)
     return True
@@ -208,12 +207,7 @@ def deliver(outbox_id: int) -> str:
     with transaction.atomic():
         outbox.status, outbox.sent_at, outbox.last_error = OutboxStatus.SENT, timezone.now(), ""
         outbox.save(update_fields=["status", "sent_at", "last_error"])
-        events.record(
-            "message.sent",
-            mailbox_id=message.mailbox_id,
-            conversation_id=message.conversation_id,
-            message=message.pk,
-        )
+        _record("message.sent", message)
     return "sent"
 
 
@@ -227,23 +221,10 @@ def _failed(outbox: Outbox, error: str, *, temporary: bool) -> str:
                 seconds=min(30 * 2 ** (outbox.attempts - 1), 3600)
             )
             outbox.save(update_fields=["status", "send_after", "last_error"])
-            events.record(
-                "message.retrying",
-                mailbox_id=message.mailbox_id,
-                conversation_id=message.conversation_id,
-                message=message.pk,
-                error=outbox.last_error,
-                attempt=outbox.attempts,
-            )
+            _record("message.retrying", message, error=outbox.last_error, attempt=outbox.attempts)
             _schedule(outbox)
             return "retrying"
         outbox.status = OutboxStatus.FAILED
         outbox.save(update_fields=["status", "last_error"])
-        events.record(
-            "message.failed",
-            mailbox_id=message.mailbox_id,
-            conversation_id=message.conversation_id,
-            message=message.pk,
-            error=outbox.last_error,
-        )
+        _record("message.failed", message, error=outbox.last_error)
     return "failed"
