@@ -129,6 +129,13 @@ def child(n: int, repeat: int) -> None:
     assert client.get(url).status_code == 200
     p50, p95 = timed(lambda: client.get(url), max(repeat // 4, 10))
     print(f"  whole page   {url:<22} p50 {p50:6.2f} ms  p95 {p95:6.2f} ms  (incl. tab counts)")
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.runcall(lambda: [client.get(url) for _ in range(20)])
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
     p50, p95 = timed(lambda: queries.tab_counts(mailbox.conversations.all()), max(repeat // 10, 5))
     print(f"  tab counts   (7 tabs, GROUP BY)    p50 {p50:6.2f} ms  p95 {p95:6.2f} ms")
 

@@ -14,7 +14,7 @@ from madoguchi.conversations.models import Attachment, Conversation, Kind, Messa
 from madoguchi.mailboxes.models import Mailbox
 
 PAGE = 50
-COUNT_CAP = 999
+COUNT_CAP = 99  # tabs show 99+ beyond it, as most inboxes do
 #: Tabs of a mailbox: the statuses, plus automated mail kept out of "new".
 TABS = ("new", "open", "hold", "done", "auto", "spam", "trash")
 VIEWS = ("mine", "unassigned", "all")
@@ -118,7 +118,7 @@ def _capped(rows: QuerySet[Conversation]) -> int:
 
 
 def tab_counts(rows: QuerySet[Conversation]) -> dict[str, int]:
-    """Conversations per tab, each counted only up to COUNT_CAP (shown as "999+")."""
+    """Conversations per tab, each counted only up to COUNT_CAP (shown as "99+")."""
     return {tab: _capped(rows.filter(_tab_filter(tab))) for tab in TABS}
 
 

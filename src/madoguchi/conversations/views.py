@@ -13,6 +13,7 @@ from madoguchi.accounts.queries import access_mailbox, visible_mailboxes
 from madoguchi.conversations import actions, queries
 from madoguchi.conversations.forms import ReplyForm
 from madoguchi.conversations.models import Conversation, Status
+from madoguchi.conversations.rows import rows_for
 from madoguchi.core import blobs
 from madoguchi.mail_out import actions as outbox
 from madoguchi.mail_out.models import Outbox
@@ -62,7 +63,7 @@ def _list(
     rows, cursor = queries.inbox(request.user, mailbox=mailbox, view=view, tab=tab, after=after)
     scope = mailbox.conversations.all() if mailbox else queries.scope(request.user, view)
     return render(request, "conversations/inbox.html", {
-        **_rail(request), "mailbox": mailbox, "view": view, "tab": tab, "rows": rows,
+        **_rail(request), "mailbox": mailbox, "view": view, "tab": tab, "rows": rows_for(rows),
         "next": cursor.token() if cursor else None, "counts": queries.tab_counts(scope),
         "tabs": queries.TABS,
     })  # fmt: skip

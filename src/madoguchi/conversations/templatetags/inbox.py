@@ -108,7 +108,7 @@ def outbox_label(status: str) -> str:
 
 @register.filter
 def count_label(n: int) -> str:
-    """999+ for counts that reached the cap (queries.COUNT_CAP)."""
+    """99+ for counts that reached the cap (queries.COUNT_CAP)."""
     from madoguchi.conversations.queries import COUNT_CAP
 
     return f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)

@@ -1,0 +1,53 @@
+"""What one inbox row shows, computed in Python: 50 rows render in a fraction of the time
+the template language needs to resolve the same lookups and filters itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.urls import reverse
+
+from madoguchi.conversations.models import Conversation, Status
+from madoguchi.conversations.templatetags.inbox import age, longdate
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    url: str
+    who: str
+    subject: str
+    snippet: str
+    mailbox: str
+    assignee: str
+    initials: str
+    unread: bool
+    at: datetime
+    age: str
+    when: str
+
+
+def rows_for(conversations: list[Conversation]) -> list[Row]:
+    base = reverse("conversation", args=[0])[:-2]  # "/c/"
+    result = []
+    for conv in conversations:
+        contact = conv.contact
+        agent = getattr(conv.assignee, "agent", None) if conv.assignee else None
+        name = agent.name if agent else (conv.assignee.get_username() if conv.assignee else "")
+        initials = agent.initials if agent else name[:2]
+        result.append(
+            Row(
+                url=f"{base}{conv.pk}/",
+                who=(contact.name if contact else "") or "—",
+                subject=conv.subject,
+                snippet=conv.snippet,
+                mailbox=conv.mailbox.name or conv.mailbox.address,
+                assignee=name,
+                initials=initials,
+                unread=conv.status == Status.NEW,
+                at=conv.last_activity_at,
+                age=age(conv.last_activity_at),
+                when=longdate(conv.last_activity_at),
+            )
+        )
+    return result
