@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
+from madoguchi.accounts import views as accounts
 from madoguchi.conversations import views as inbox
 
 
@@ -16,6 +17,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", inbox.home, name="home"),
+    path("settings/", accounts.preferences, name="preferences"),
     path("m/<int:mailbox_id>/<str:tab>/", inbox.mailbox_list, name="mailbox"),
     path("v/<str:view>/<str:tab>/", inbox.view_list, name="view"),
     path("c/<int:pk>/", inbox.conversation, name="conversation"),

@@ -33,3 +33,13 @@ def add_member(mailbox: Mailbox, user: User) -> None:
         _, created = Membership.objects.get_or_create(mailbox=mailbox, user=user)
         if created:
             events.record("mailbox.member_added", mailbox_id=mailbox.pk, user=user.pk)
+
+
+def update_preferences(agent: Agent, *, display_name: str, language: str, time_zone: str) -> None:
+    """The agent changes their own name, language or time zone."""
+    with transaction.atomic():
+        agent.display_name, agent.language, agent.time_zone = display_name, language, time_zone
+        agent.save(update_fields=["display_name", "language", "time_zone"])
+        events.record(
+            "agent.preferences", actor_id=agent.user_id, language=language, time_zone=time_zone
+        )

@@ -27,7 +27,7 @@ MAIL_POLICY = (
 INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
-def _rail(request: HttpRequest) -> dict[str, object]:
+def rail(request: HttpRequest) -> dict[str, object]:
     mailboxes = list(visible_mailboxes(request.user))
     counts = queries.new_counts(request.user)
     return {"rail": [(mb, counts.get(mb.pk, 0)) for mb in mailboxes]}
@@ -37,7 +37,7 @@ def _rail(request: HttpRequest) -> dict[str, object]:
 def home(request: HttpRequest) -> HttpResponse:
     first = visible_mailboxes(request.user).first()
     if first is None:
-        return render(request, "conversations/empty.html", _rail(request))
+        return render(request, "conversations/empty.html", rail(request))
     return redirect("mailbox", mailbox_id=first.pk, tab="new")
 
 
@@ -63,7 +63,7 @@ def _list(
     rows, cursor = queries.inbox(request.user, mailbox=mailbox, view=view, tab=tab, after=after)
     scope = mailbox.conversations.all() if mailbox else queries.scope(request.user, view)
     return render(request, "conversations/inbox.html", {
-        **_rail(request), "mailbox": mailbox, "view": view, "tab": tab, "rows": rows_for(rows),
+        **rail(request), "mailbox": mailbox, "view": view, "tab": tab, "rows": rows_for(rows),
         "next": cursor.token() if cursor else None, "counts": queries.tab_counts(scope),
         "tabs": queries.TABS,
     })  # fmt: skip
@@ -85,7 +85,7 @@ def _render_conversation(
     history = queries.customer_history(request.user, conv)
     sent = request.GET.get("sent", "")
     return render(request, "conversations/conversation.html", {
-        **_rail(request), "conv": conv, "mailbox": conv.mailbox, "timeline": queries.timeline(conv),
+        **rail(request), "conv": conv, "mailbox": conv.mailbox, "timeline": queries.timeline(conv),
         "members": members, "statuses": Status, "history": history, "form": form,
         "sender": outbox.sender_for(conv, request.user),  # type: ignore[arg-type]
         "undo_id": int(sent) if sent.isdigit() else None,

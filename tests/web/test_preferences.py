@@ -1,0 +1,41 @@
+"""An agent chooses their language and time zone."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+from madoguchi.accounts.models import Agent
+from tests.web.conftest import login, shot
+
+
+@pytest.mark.browser
+def test_switching_to_english_changes_the_whole_ui(page, web, team):
+    """Choosing English on the settings page turns the inbox into English."""
+    login(page, web, "sato", "pw-sato-123")
+    page.click(".signout .me")
+    expect(page.locator("h1")).to_have_text("設定")
+    page.select_option("#id_language", "en")
+    page.select_option("#id_time_zone", "Europe/Berlin")
+    page.click("button.primary")
+    expect(page.locator(".saved")).to_have_text("Saved.")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.goto(web)
+    expect(page.locator(".tabs a[aria-current]")).to_contain_text("New")
+    shot(page, "inbox_en.png")
+    agent = Agent.objects.get(user__username="sato")
+    assert (agent.language, agent.time_zone) == ("en", "Europe/Berlin")
+
+
+@pytest.mark.django_db
+def test_unknown_time_zone_is_refused_beside_the_field(team):
+    """A time zone that does not exist gets a message on that field and changes nothing."""
+    client = Client()
+    client.login(username="sato", password="pw-sato-123")
+    response = client.post(
+        "/settings/", {"display_name": "佐藤", "language": "ja", "time_zone": "Mars/Olympus"}
+    )
+    assert response.status_code == 400
+    assert "Mars/Olympus" in response.content.decode()
+    assert Agent.objects.get(user__username="sato").time_zone == "Asia/Tokyo"
