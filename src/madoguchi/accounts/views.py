@@ -8,13 +8,12 @@ from django.shortcuts import redirect, render
 
 from madoguchi.accounts import actions
 from madoguchi.accounts.forms import PreferencesForm
-from madoguchi.accounts.queries import agent_of
 from madoguchi.conversations.views import rail
 
 
 @login_required
 def preferences(request: HttpRequest) -> HttpResponse:
-    agent = agent_of(request.user)
+    agent = getattr(request, "agent", None)  # set by AgentPreferencesMiddleware
     if agent is None:
         raise Http404("no agent")
     form = PreferencesForm(request.POST or None, instance=agent)

@@ -30,13 +30,10 @@ def _labels() -> dict[str, str]:
     }
 
 
+@register.simple_tag(name="view_label")
 @register.simple_tag
 def tab_label(name: str | None) -> str:
-    return _labels().get(name or "", name or "")
-
-
-@register.simple_tag
-def view_label(name: str | None) -> str:
+    """The label of a tab or a view (both share one table)."""
     return _labels().get(name or "", name or "")
 
 
