@@ -157,7 +157,7 @@ def main() -> None:
             "MADOGUCHI_DATA_DIR": str(data),
             "DJANGO_SETTINGS_MODULE": "madoguchi.settings",
             "MADOGUCHI_LOG_LEVEL": "ERROR",
-        "MADOGUCHI_ALLOWED_HOSTS": "testserver",
+            "MADOGUCHI_ALLOWED_HOSTS": "testserver",
         }
         if db == "postgres":
             import psycopg

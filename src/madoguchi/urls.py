@@ -5,6 +5,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
 from madoguchi.accounts import views as accounts
+from madoguchi.conversations import bulk
 from madoguchi.conversations import views as inbox
 
 
@@ -24,6 +25,10 @@ urlpatterns = [
     path("c/<int:pk>/assign", inbox.assign, name="assign"),
     path("c/<int:pk>/status", inbox.status, name="status"),
     path("c/<int:pk>/reply", inbox.reply, name="reply"),
+    path("c/<int:pk>/note", inbox.note, name="note"),
+    path("c/<int:pk>/tags", inbox.tag, name="tag"),
+    path("c/<int:pk>/tags/<int:tag_id>/remove", inbox.untag, name="untag"),
+    path("bulk", bulk.bulk, name="bulk"),
     path("c/<int:pk>/m/<int:message_id>/undo", inbox.undo, name="undo"),
     path("c/<int:pk>/m/<int:message_id>/html", inbox.message_html, name="message_html"),
     path("c/<int:pk>/m/<int:message_id>/raw", inbox.message_raw, name="message_raw"),

@@ -45,6 +45,11 @@ def test_non_member_gets_404_everywhere(team):
         assert sato.get(url).status_code == 404, url
     assert sato.post(f"/c/{conv.pk}/assign", {"assignee": "me"}).status_code == 404
     assert sato.post(f"/c/{conv.pk}/status", {"status": "done"}).status_code == 404
+    assert sato.post(f"/c/{conv.pk}/note", {"note": "x"}).status_code == 404
+    assert sato.post(f"/c/{conv.pk}/tags", {"tag": "x"}).status_code == 404
+    sato.post("/bulk", {"ids": [conv.pk], "status": "done", "next": "/"})
+    conv.refresh_from_db()
+    assert conv.status == "new" and not conv.notes.exists() and not conv.tags.exists()
     kato = _client("kato", "pw-kato-123")
     assert kato.get(f"/c/{conv.pk}/").status_code == 200
     assert kato.get(f"/a/{att.pk}/").status_code == 200

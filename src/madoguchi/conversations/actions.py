@@ -20,7 +20,9 @@ from madoguchi.conversations.models import (
     Direction,
     Message,
     MessageRef,
+    Note,
     Status,
+    Tag,
     ThreadRule,
 )
 from madoguchi.core import blobs, events
@@ -289,3 +291,40 @@ def _set_status(conv: Conversation, status: Status, *, actor_id: int, reason: st
     )
     conv.status = status
     conv.closed_at = timezone.now() if status == Status.DONE else None
+
+
+def add_note(conv: Conversation, *, author_id: int, text: str) -> Note:
+    """An internal note; caller checked ``author`` may see ``conv``."""
+    with transaction.atomic():
+        note = Note.objects.create(conversation=conv, author_id=author_id, text=text.strip())
+        events.record(
+            "note.added",
+            mailbox_id=conv.mailbox_id,
+            conversation_id=conv.pk,
+            actor_id=author_id,
+            note=note.pk,
+        )
+    return note
+
+
+def tag_conversation(conv: Conversation, name: str, *, actor_id: int) -> Tag:
+    """Put the tag ``name`` on ``conv`` (made on first use); nothing if it has it already."""
+    with transaction.atomic():
+        tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+        if not conv.tags.filter(pk=tag.pk).exists():
+            conv.tags.add(tag)
+            _record_tag("conversation.tagged", conv, tag, actor_id=actor_id)
+    return tag
+
+
+def untag_conversation(conv: Conversation, tag: Tag, *, actor_id: int) -> None:
+    with transaction.atomic():
+        if conv.tags.filter(pk=tag.pk).exists():
+            conv.tags.remove(tag)
+            _record_tag("conversation.untagged", conv, tag, actor_id=actor_id)
+
+
+def _record_tag(type: str, conv: Conversation, tag: Tag, *, actor_id: int) -> None:
+    events.record(
+        type, mailbox_id=conv.mailbox_id, conversation_id=conv.pk, actor_id=actor_id, tag=tag.name
+    )

@@ -59,3 +59,78 @@ class ReplyForm(forms.Form):
         if not value:
             raise ValidationError(_("Give at least one recipient."))
         return value
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Internal note"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=20_000,
+        help_text=_("Only your team sees notes."),
+    )
+
+
+def clean_tag_name(value: str) -> str:
+    name = " ".join(value.split())
+    if not name:
+        raise ValidationError(_("Give the tag a name."))
+    if len(name) > 64:
+        raise ValidationError(_("A tag has at most 64 characters."))
+    if "," in name:
+        raise ValidationError(_("A tag cannot contain a comma."))
+    return name
+
+
+class TagForm(forms.Form):
+    tag = forms.CharField(label=_("Add a tag"), max_length=200)
+
+    def clean_tag(self) -> str:
+        return clean_tag_name(self.cleaned_data["tag"])
+
+
+class IdListField(forms.Field):
+    """Several ``name=<int>`` values (checked rows)."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"required": _("Choose at least one conversation.")}
+
+    def to_python(self, value: Any) -> list[int]:
+        values = value if isinstance(value, list | tuple) else ([value] if value else [])
+        if not all(str(v).isdigit() for v in values):
+            raise ValidationError(_("Choose conversations from the list."))
+        return list(dict.fromkeys(int(v) for v in values))
+
+
+class BulkForm(forms.Form):
+    """Changes to many conversations at once; each is checked on its own in the view."""
+
+    ids = IdListField()
+    assignee = forms.CharField(required=False)  # "", "me", "none" or a user id
+    status = forms.ChoiceField(required=False, choices=[])
+    tag = forms.CharField(required=False, max_length=200)
+
+    def __init__(self, *args: Any, statuses: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", ""), *((s, s) for s in statuses)]  # type: ignore[attr-defined]
+
+    def clean_ids(self) -> list[int]:
+        ids: list[int] = self.cleaned_data["ids"]
+        if len(ids) > 200:
+            raise ValidationError(_("Choose at most 200 conversations at once."))
+        return ids
+
+    def clean_assignee(self) -> str:
+        value: str = self.cleaned_data["assignee"]
+        if value not in ("", "me", "none") and not value.isdigit():
+            raise ValidationError(_("Choose someone from the list."))
+        return value
+
+    def clean_tag(self) -> str:
+        value: str = self.cleaned_data["tag"]
+        return clean_tag_name(value) if value.strip() else ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (data.get("assignee") or data.get("status") or data.get("tag")):
+            raise ValidationError(_("Choose what to change."))
+        return data

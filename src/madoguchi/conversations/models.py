@@ -41,6 +41,15 @@ class Kind(models.TextChoices):
     BOUNCE = "bounce"
 
 
+class Tag(models.Model):
+    """A label shared by the whole team (as in Front and Help Scout), e.g. 請求 or VIP."""
+
+    name = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Conversation(models.Model):
     """A thread with one customer in one mailbox. Its number is its id (shown as #123)."""
 
@@ -68,6 +77,7 @@ class Conversation(models.Model):
     snoozed_until = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="conversations")
 
     class Meta:
         indexes = [
@@ -82,6 +92,10 @@ class Conversation(models.Model):
             # "Mine" across mailboxes: the agent's own conversations by tab, newest first.
             models.Index(
                 fields=["assignee", "status", "-last_activity_at", "-id"], name="conv_mine_idx"
+            ),
+            # "Waiting longest" first: customers who wrote last and still wait for us.
+            models.Index(
+                fields=["mailbox", "status", "waiting_since", "id"], name="conv_waiting_idx"
             ),
         ]
 
@@ -183,3 +197,22 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class Note(models.Model):
+    """An internal note between the messages of a conversation. Never reaches the customer."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    is_note = True  # lets the timeline template tell notes from messages and events
+
+    class Meta:
+        indexes = [models.Index(fields=["conversation", "id"], name="note_conv_idx")]
+
+    def __str__(self) -> str:
+        return f"note {self.pk}"

@@ -18,6 +18,8 @@ COUNT_CAP = 99  # tabs show 99+ beyond it, as most inboxes do
 #: Tabs of a mailbox: the statuses, plus automated mail kept out of "new".
 TABS = ("new", "open", "hold", "done", "auto", "spam", "trash")
 VIEWS = ("mine", "unassigned", "all")
+#: List orders: newest activity first, or the customer who has waited longest first.
+SORTS = ("activity", "waiting")
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -85,8 +87,13 @@ def inbox(
     view: str | None,
     tab: str,
     after: Cursor | None = None,
+    sort: str = "activity",
 ) -> tuple[list[Conversation], Cursor | None]:
-    """One page of conversations and the cursor of the next page (None at the end)."""
+    """One page of conversations and the cursor of the next page (None at the end).
+
+    ``sort="waiting"`` lists only conversations whose customer waits for an answer, the
+    longest-waiting first (index ``conv_waiting_idx``).
+    """
     rows = Conversation.objects.filter(_tab_filter(tab))
     rows = (
         rows.filter(mailbox=mailbox)
@@ -97,19 +104,33 @@ def inbox(
         rows = rows.filter(assignee_id=user.pk)
     elif view == "unassigned":
         rows = rows.filter(assignee__isnull=True)
-    if after:
-        # "<= at" first: a range the (…, last_activity_at, id) index can seek to directly.
-        rows = rows.filter(last_activity_at__lte=after.at).filter(
-            Q(last_activity_at__lt=after.at) | Q(pk__lt=after.pk)
-        )
+    if sort == "waiting":
+        rows = rows.filter(waiting_since__isnull=False)
+        if after:
+            rows = rows.filter(waiting_since__gte=after.at).filter(
+                Q(waiting_since__gt=after.at) | Q(pk__gt=after.pk)
+            )
+        rows = rows.order_by("waiting_since", "pk")
+    else:
+        if after:
+            # "<= at" first: a range the (…, last_activity_at, id) index can seek to directly.
+            rows = rows.filter(last_activity_at__lte=after.at).filter(
+                Q(last_activity_at__lt=after.at) | Q(pk__lt=after.pk)
+            )
+        rows = rows.order_by("-last_activity_at", "-pk")
     page = list(
-        rows.select_related("contact", "assignee__agent", "mailbox").order_by(
-            "-last_activity_at", "-pk"
-        )[: PAGE + 1]
+        rows.select_related("contact", "assignee__agent", "mailbox").prefetch_related("tags")[
+            : PAGE + 1
+        ]
     )
     more = len(page) > PAGE
     page = page[:PAGE]
-    return page, (Cursor(page[-1].last_activity_at, page[-1].pk) if more else None)
+    if not more:
+        return page, None
+    last = page[-1]
+    at = last.waiting_since if sort == "waiting" else last.last_activity_at
+    assert at is not None
+    return page, Cursor(at, last.pk)
 
 
 def _capped(rows: QuerySet[Conversation]) -> int:
@@ -131,16 +152,18 @@ def new_counts(user: User) -> dict[int, int]:
 
 
 def timeline(conv: Conversation) -> list[Message | object]:
-    """Messages and activity of a conversation in order (events as quiet lines)."""
+    """Messages, notes and activity of a conversation in order (events as quiet lines)."""
     messages = list(
         conv.messages.select_related("outbox").prefetch_related("attachments").order_by("pk")
     )
+    notes = list(conv.notes.select_related("author__agent").order_by("pk"))
     log = list(
         conv.events.select_related("actor__agent")
-        .exclude(type__in=["message.received", "conversation.created"])
+        .exclude(type__in=["message.received", "conversation.created", "note.added"])
         .order_by("pk")
     )
     merged: list[tuple[datetime, int, object]] = [(m.received_at, 1, m) for m in messages]
+    merged += [(n.created_at, 2, n) for n in notes]
     merged += [(e.created_at, 0, e) for e in log]
     return [item for _, _, item in sorted(merged, key=lambda t: (t[0], t[1]))]
 

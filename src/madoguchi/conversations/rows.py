@@ -25,13 +25,17 @@ class Row:
     at: datetime
     age: str
     when: str
+    tags: tuple[str, ...]
+    pk: int
 
 
-def rows_for(conversations: list[Conversation]) -> list[Row]:
+def rows_for(conversations: list[Conversation], *, waiting: bool = False) -> list[Row]:
+    """``waiting``: the age shown is how long the customer has waited, not last activity."""
     base = reverse("conversation", args=[0])[:-2]  # "/c/"
     result = []
     for conv in conversations:
         contact = conv.contact
+        at = (conv.waiting_since if waiting else None) or conv.last_activity_at
         agent = getattr(conv.assignee, "agent", None) if conv.assignee else None
         name = agent.name if agent else (conv.assignee.get_username() if conv.assignee else "")
         initials = agent.initials if agent else name[:2]
@@ -45,9 +49,11 @@ def rows_for(conversations: list[Conversation]) -> list[Row]:
                 assignee=name,
                 initials=initials,
                 unread=conv.status == Status.NEW,
-                at=conv.last_activity_at,
-                age=age(conv.last_activity_at),
-                when=longdate(conv.last_activity_at),
+                at=at,
+                age=age(at),
+                when=longdate(at),
+                tags=tuple(t.name for t in conv.tags.all()),
+                pk=conv.pk,
             )
         )
     return result

@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.queries import access_mailbox, visible_mailboxes
 from madoguchi.conversations import actions, queries
-from madoguchi.conversations.forms import ReplyForm
-from madoguchi.conversations.models import Conversation, Status
+from madoguchi.conversations.forms import NoteForm, ReplyForm, TagForm
+from madoguchi.conversations.models import Conversation, Status, Tag
 from madoguchi.conversations.rows import rows_for
 from madoguchi.core import blobs
 from madoguchi.mail_out import actions as outbox
@@ -60,12 +60,25 @@ def _list(
     if tab not in queries.TABS:
         raise Http404("no such tab")
     after = queries.Cursor.parse(request.GET.get("after"))
-    rows, cursor = queries.inbox(request.user, mailbox=mailbox, view=view, tab=tab, after=after)
+    sort = request.GET.get("sort", "activity")
+    if sort not in queries.SORTS:
+        sort = "activity"
+    rows, cursor = queries.inbox(
+        request.user, mailbox=mailbox, view=view, tab=tab, after=after, sort=sort
+    )
     scope = mailbox.conversations.all() if mailbox else queries.scope(request.user, view)
+    members = (
+        User.objects.filter(
+            memberships__mailbox__in=[mailbox] if mailbox else visible_mailboxes(request.user)
+        )
+        .select_related("agent")
+        .distinct()
+    )
     return render(request, "conversations/inbox.html", {
-        **rail(request), "mailbox": mailbox, "view": view, "tab": tab, "rows": rows_for(rows),
+        **rail(request), "mailbox": mailbox, "view": view, "tab": tab,
+        "rows": rows_for(rows, waiting=sort == "waiting"), "sort": sort,
         "next": cursor.token() if cursor else None, "counts": queries.tab_counts(scope),
-        "tabs": queries.TABS,
+        "tabs": queries.TABS, "members": members, "statuses": Status,
     })  # fmt: skip
 
 
@@ -73,13 +86,22 @@ def _list(
 def conversation(request: HttpRequest, pk: int) -> HttpResponse:
     conv = queries.access_conversation(request.user, pk)
     reply_all = request.GET.get("all") == "1"
-    to, cc = outbox.reply_recipients(conv, reply_all=reply_all)
-    form = ReplyForm(initial={"to": to, "cc": cc, "then": "send"})
+    if reply_all:
+        to, cc = outbox.reply_recipients(conv, reply_all=True)
+        form = ReplyForm(initial={"to": to, "cc": cc, "then": "send"})
+    else:
+        form = _reply_form(conv)
     return _render_conversation(request, conv, form=form)
 
 
 def _render_conversation(
-    request: HttpRequest, conv: Conversation, *, form: ReplyForm, status: int = 200
+    request: HttpRequest,
+    conv: Conversation,
+    *,
+    form: ReplyForm,
+    status: int = 200,
+    note_form: NoteForm | None = None,
+    tag_form: TagForm | None = None,
 ) -> HttpResponse:
     members = User.objects.filter(memberships__mailbox=conv.mailbox).select_related("agent")
     history = queries.customer_history(request.user, conv)
@@ -89,6 +111,8 @@ def _render_conversation(
         "members": members, "statuses": Status, "history": history, "form": form,
         "sender": outbox.sender_for(conv, request.user),  # type: ignore[arg-type]
         "undo_id": int(sent) if sent.isdigit() else None,
+        "note_form": note_form or NoteForm(), "tag_form": tag_form or TagForm(),
+        "tags": conv.tags.order_by("name"), "all_tags": Tag.objects.order_by("name")[:500],
     }, status=status)  # fmt: skip
 
 
@@ -203,4 +227,56 @@ def undo(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
     message = queries.access_message(request.user, conv, message_id)
     if not outbox.cancel(message, actor=request.user):  # type: ignore[arg-type]
         return _back(request, conv.pk, error="undo")
+    return _back(request, conv.pk)
+
+
+@login_required
+@require_POST
+def note(request: HttpRequest, pk: int) -> HttpResponse:
+    conv = queries.access_conversation(request.user, pk)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, conv, note_form=form)
+    made = actions.add_note(conv, author_id=_uid(request), text=form.cleaned_data["note"])
+    response = redirect("conversation", pk=conv.pk)
+    response["Location"] += f"#n{made.pk}"
+    return response
+
+
+def _refused(request: HttpRequest, conv: Conversation, **forms: NoteForm | TagForm) -> HttpResponse:
+    """The conversation again, with the refused form's messages beside its fields."""
+    return _render_conversation(
+        request,
+        conv,
+        form=_reply_form(conv),
+        status=400,
+        note_form=forms.get("note_form"),  # type: ignore[arg-type]
+        tag_form=forms.get("tag_form"),  # type: ignore[arg-type]
+    )
+
+
+def _reply_form(conv: Conversation) -> ReplyForm:
+    to, cc = outbox.reply_recipients(conv, reply_all=False)
+    return ReplyForm(initial={"to": to, "cc": cc, "then": "send"})
+
+
+@login_required
+@require_POST
+def tag(request: HttpRequest, pk: int) -> HttpResponse:
+    conv = queries.access_conversation(request.user, pk)
+    form = TagForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, conv, tag_form=form)
+    actions.tag_conversation(conv, form.cleaned_data["tag"], actor_id=_uid(request))
+    return _back(request, conv.pk)
+
+
+@login_required
+@require_POST
+def untag(request: HttpRequest, pk: int, tag_id: int) -> HttpResponse:
+    conv = queries.access_conversation(request.user, pk)
+    found = conv.tags.filter(pk=tag_id).first()
+    if found is None:
+        raise Http404("no such tag on this conversation")
+    actions.untag_conversation(conv, found, actor_id=_uid(request))
     return _back(request, conv.pk)

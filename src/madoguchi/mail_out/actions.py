@@ -9,7 +9,7 @@ restart with the same Message-ID (at-least-once), never zero times.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -129,6 +129,10 @@ def queue_reply(
             send_after=now + timedelta(seconds=conv.mailbox.undo_seconds),
         )
         _record("message.queued", message, actor_id=author.pk)
+        # answered: the customer no longer waits on us (the "waiting longest" sort)
+        conv.waiting_since, conv.last_activity_at = None, now
+        conv.message_count += 1
+        conv.save(update_fields=["waiting_since", "last_activity_at", "message_count"])
         if conv.assignee_id is None:  # whoever answers an unassigned conversation owns it
             conversations.assign_conversation(conv, assignee_id=author.pk, actor_id=author.pk)
         target = then or (Status.OPEN if conv.status == Status.NEW else None)
@@ -178,7 +182,25 @@ def cancel(message: Message, *, actor: User) -> bool:
         _record("message.cancelled", message, actor_id=actor.pk)
         if outbox.previous_status and outbox.previous_status != conv.status:
             conversations.change_status(conv, Status(outbox.previous_status), actor_id=actor.pk)
+        conv.waiting_since = _waiting_since(conv)
+        conv.message_count = max(conv.message_count - 1, 0)
+        conv.save(update_fields=["waiting_since", "message_count"])
     return True
+
+
+def _waiting_since(conv: Conversation) -> datetime | None:
+    """When the customer's unanswered mail arrived (None if a reply is out after it)."""
+    answered = (
+        conv.messages.filter(direction=Direction.OUT)
+        .exclude(outbox__status=OutboxStatus.CANCELLED)
+        .order_by("-pk")
+        .values_list("received_at", flat=True)
+        .first()
+    )
+    last_in = _last_inbound(conv)
+    if last_in is None or (answered and answered >= last_in.received_at):
+        return None
+    return last_in.received_at
 
 
 def deliver(outbox_id: int) -> str:

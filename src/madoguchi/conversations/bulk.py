@@ -1,0 +1,99 @@
+"""Bulk changes from the inbox list: assign, status and tag many conversations at once.
+
+Each conversation is checked on its own: ids the user may not see are skipped as if they
+did not exist, and an assignee who is not a member of a conversation's mailbox is refused
+for that conversation only. Every change goes through the same actions as on one
+conversation, so each writes its own Events.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from madoguchi.accounts.models import Membership
+from madoguchi.accounts.queries import visible_mailboxes
+from madoguchi.conversations import actions
+from madoguchi.conversations.forms import BulkForm
+from madoguchi.conversations.models import Conversation, Status
+
+
+@login_required
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = "/"
+    form = BulkForm(request.POST, statuses=list(Status.values))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect(back)
+    data = form.cleaned_data
+    user_id = int(request.user.pk)  # type: ignore[arg-type]
+    convs = list(
+        Conversation.objects.filter(pk__in=data["ids"], mailbox__in=visible_mailboxes(request.user))
+    )
+    changed, refused = 0, 0
+    assignee = _assignee(data["assignee"], user_id)
+    allowed = _members_by_mailbox(assignee, convs)
+    with transaction.atomic():
+        for conv in convs:
+            if assignee is not _KEEP:
+                if assignee not in (None, user_id) and conv.mailbox_id not in allowed:
+                    refused += 1
+                else:
+                    assert assignee is None or isinstance(assignee, int)
+                    actions.assign_conversation(conv, assignee_id=assignee, actor_id=user_id)
+            if data["status"]:
+                actions.change_status(conv, Status(data["status"]), actor_id=user_id)
+            if data["tag"]:
+                actions.tag_conversation(conv, data["tag"], actor_id=user_id)
+            changed += 1
+    messages.success(
+        request,
+        ngettext("Changed %(n)d conversation.", "Changed %(n)d conversations.", changed)
+        % {"n": changed},
+    )
+    if refused:
+        messages.error(
+            request,
+            _("%(n)d could not be assigned: that person is not a member of the mailbox.")
+            % {"n": refused},
+        )
+    return redirect(back)
+
+
+_KEEP = object()
+
+
+def _assignee(value: str, user_id: int) -> int | None | object:
+    if value == "":
+        return _KEEP
+    if value == "me":
+        return user_id
+    if value == "none":
+        return None
+    return int(value)
+
+
+def _members_by_mailbox(assignee: int | None | object, convs: list[Conversation]) -> set[int]:
+    """The mailboxes (of ``convs``) that ``assignee`` is a member of."""
+    if not isinstance(assignee, int):
+        return set()
+    if not User.objects.filter(pk=assignee, is_active=True).exists():
+        return set()
+    return set(
+        Membership.objects.filter(
+            user_id=assignee, mailbox_id__in={c.mailbox_id for c in convs}
+        ).values_list("mailbox_id", flat=True)
+    )

@@ -1,0 +1,181 @@
+"""Notes, tags, bulk changes and the waiting-longest sort, through the web views."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from madoguchi.accounts.actions import add_member, create_agent
+from madoguchi.conversations.models import Conversation, Tag
+from madoguchi.core.models import Event
+from madoguchi.mail_out import actions as outbox
+from tests.mail_in.helpers import deliver
+from tests.mailmaker import make_mail
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(username: str = "sato", password: str = "pw-sato-123") -> Client:
+    client = Client()
+    assert client.login(username=username, password=password)
+    return client
+
+
+def _conv(team, n: int = 1, box: str = "support") -> Conversation:
+    message = deliver(team[box], make_mail(subject=f"件名 {n}", message_id=f"o{n}.{box}@x.example"))
+    return message.conversation
+
+
+def test_note_shows_in_the_timeline_and_logs_an_event(team):
+    conv = _conv(team)
+    client = _client()
+    response = client.post(f"/c/{conv.pk}/note", {"note": "  請求書は来週送付予定  "})
+    assert response.status_code == 302
+    note = conv.notes.get()
+    assert note.text == "請求書は来週送付予定"
+    assert Event.objects.filter(type="note.added", conversation=conv, data__note=note.pk).exists()
+    page = client.get(f"/c/{conv.pk}/").content.decode()
+    assert "請求書は来週送付予定" in page and f'id="n{note.pk}"' in page
+
+
+def test_empty_note_is_refused_beside_the_field(team):
+    conv = _conv(team)
+    response = _client().post(f"/c/{conv.pk}/note", {"note": "   "}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "This field is required" in response.content.decode()
+    assert not conv.notes.exists()
+
+
+def test_tag_is_made_once_and_matched_case_insensitively(team):
+    first, second = _conv(team, 1), _conv(team, 2)
+    client = _client()
+    client.post(f"/c/{first.pk}/tags", {"tag": "VIP"})
+    client.post(f"/c/{second.pk}/tags", {"tag": " vip "})
+    client.post(f"/c/{second.pk}/tags", {"tag": "vip"})  # twice: no second event
+    assert Tag.objects.count() == 1
+    assert Event.objects.filter(type="conversation.tagged", conversation=second).count() == 1
+    tag = Tag.objects.get()
+    client.post(f"/c/{second.pk}/tags/{tag.pk}/remove")
+    assert not second.tags.exists()
+    assert Event.objects.filter(type="conversation.untagged", conversation=second).exists()
+
+
+def test_bad_tag_gets_a_message(team):
+    conv = _conv(team)
+    response = _client().post(f"/c/{conv.pk}/tags", {"tag": "a,b"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "cannot contain a comma" in response.content.decode()
+
+
+def test_removing_a_tag_the_conversation_lacks_is_404(team):
+    conv = _conv(team)
+    tag = Tag.objects.create(name="other")
+    assert _client().post(f"/c/{conv.pk}/tags/{tag.pk}/remove").status_code == 404
+
+
+def test_bulk_assign_status_and_tag(team):
+    convs = [_conv(team, n) for n in range(3)]
+    client = _client()
+    response = client.post("/bulk", {
+        "ids": [c.pk for c in convs[:2]], "assignee": "me", "status": "hold", "tag": "請求",
+        "next": f"/m/{team['support'].pk}/new/",
+    })  # fmt: skip
+    assert response.status_code == 302 and response["Location"] == f"/m/{team['support'].pk}/new/"
+    for conv in convs[:2]:
+        conv.refresh_from_db()
+        assert conv.assignee_id == team["sato"].user_id
+        assert conv.status == "hold"
+        assert list(conv.tags.values_list("name", flat=True)) == ["請求"]
+    convs[2].refresh_from_db()
+    assert convs[2].status == "new" and convs[2].assignee_id is None
+
+
+def test_bulk_refuses_an_assignee_outside_the_mailbox(team):
+    conv = _conv(team)
+    client = _client()
+    response = client.post(
+        "/bulk", {"ids": [conv.pk], "assignee": str(team["kato"].user_id), "next": "/"}, follow=True
+    )
+    conv.refresh_from_db()
+    assert conv.assignee_id is None
+    assert "メールボックスのメンバーではありません" in response.content.decode()
+
+
+def test_bulk_without_a_change_explains(team):
+    conv = _conv(team)
+    response = _client().post(
+        "/bulk", {"ids": [conv.pk], "next": "/"}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "Choose what to change." in response.content.decode()
+
+
+def test_bulk_ignores_a_foreign_next_url(team):
+    conv = _conv(team)
+    response = _client().post(
+        "/bulk", {"ids": [conv.pk], "status": "done", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/"
+
+
+def test_bulk_with_bad_ids_is_a_message_not_a_500(team):
+    response = _client().post("/bulk", {"ids": ["x"], "status": "done", "next": "/"})
+    assert response.status_code == 302
+
+
+def test_waiting_longest_first_and_answered_ones_left_out(team):
+    convs = [_conv(team, n) for n in range(3)]
+    now = timezone.now()
+    for n, conv in enumerate(convs):  # conv 0 waited 3 hours, conv 2 one hour
+        Conversation.objects.filter(pk=conv.pk).update(waiting_since=now - timedelta(hours=3 - n))
+    outbox.queue_reply(
+        Conversation.objects.get(pk=convs[1].pk), author=team["sato"].user, text="回答します",
+        to=[],
+    )  # fmt: skip
+    assert Conversation.objects.get(pk=convs[1].pk).waiting_since is None
+    client = _client()
+    page = client.get(f"/m/{team['support'].pk}/open/?sort=waiting").content.decode()
+    assert f"/c/{convs[1].pk}/" not in page
+    page = client.get(f"/m/{team['support'].pk}/new/?sort=waiting").content.decode()
+    assert page.index(f"/c/{convs[0].pk}/") < page.index(f"/c/{convs[2].pk}/")
+
+
+def test_waiting_sort_pages_with_a_cursor(team):
+    from madoguchi.conversations import queries
+
+    convs = [_conv(team, n) for n in range(queries.PAGE + 5)]
+    now = timezone.now()
+    for n, conv in enumerate(convs):
+        Conversation.objects.filter(pk=conv.pk).update(waiting_since=now - timedelta(minutes=n))
+    user = team["sato"].user
+    first, cursor = queries.inbox(user, mailbox=team["support"], view=None, tab="new",
+                                  sort="waiting")  # fmt: skip
+    assert cursor is not None
+    rest, end = queries.inbox(user, mailbox=team["support"], view=None, tab="new",
+                              sort="waiting", after=cursor)  # fmt: skip
+    assert end is None
+    seen = [c.pk for c in first + rest]
+    assert seen == [c.pk for c in reversed(convs)]
+
+
+def test_cancelled_reply_leaves_the_customer_waiting_again(team):
+    conv = _conv(team)
+    message = outbox.queue_reply(conv, author=team["sato"].user, text="x", to=[])
+    assert outbox.cancel(message, actor=team["sato"].user)
+    conv.refresh_from_db()
+    assert conv.waiting_since is not None
+
+
+def test_a_member_of_both_can_be_bulk_assigned_across_mailboxes(team):
+    both = create_agent("suzuki", password="pw-suzuki-1", display_name="鈴木")
+    add_member(team["support"], both.user)
+    add_member(team["sales"], both.user)
+    add_member(team["sales"], team["sato"].user)
+    convs = [_conv(team, 1, "support"), _conv(team, 2, "sales")]
+    _client().post("/bulk", {"ids": [c.pk for c in convs], "assignee": str(both.user_id),
+                             "next": "/v/all/new/"})  # fmt: skip
+    assert {c.assignee_id for c in Conversation.objects.filter(pk__in=[c.pk for c in convs])} == {
+        both.user_id
+    }
