@@ -77,6 +77,13 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+_V = "django.contrib.auth.password_validation."
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": _V + "UserAttributeSimilarityValidator"},
+    {"NAME": _V + "MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": _V + "CommonPasswordValidator"},
+    {"NAME": _V + "NumericPasswordValidator"},
+]
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]

@@ -4,9 +4,11 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
+from madoguchi.accounts import team_views as team
 from madoguchi.accounts import views as accounts
 from madoguchi.conversations import bulk
 from madoguchi.conversations import views as inbox
+from madoguchi.mailboxes import views as mailboxes
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -19,6 +21,17 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", inbox.home, name="home"),
     path("settings/", accounts.preferences, name="preferences"),
+    path("admin/mailboxes/", mailboxes.mailbox_admin, name="mailbox_admin"),
+    path("admin/mailboxes/new", mailboxes.mailbox_new, name="mailbox_new"),
+    path("admin/mailboxes/<int:mailbox_id>/", mailboxes.mailbox_edit, name="mailbox_edit"),
+    path("admin/team/", team.agent_admin, name="agent_admin"),
+    path("admin/team/<int:agent_id>", team.agent_update, name="agent_update"),
+    path(
+        "admin/invitations/<int:invitation_id>/revoke",
+        team.invitation_revoke,
+        name="invitation_revoke",
+    ),  # fmt: skip
+    path("invite/<str:token>/", team.invitation_accept, name="invitation_accept"),
     path("m/<int:mailbox_id>/<str:tab>/", inbox.mailbox_list, name="mailbox"),
     path("v/<str:view>/<str:tab>/", inbox.view_list, name="view"),
     path("c/<int:pk>/", inbox.conversation, name="conversation"),

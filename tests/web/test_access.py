@@ -99,3 +99,12 @@ def test_anonymous_is_sent_to_sign_in(team):
     """Without a session every page redirects to the sign-in page."""
     assert Client().get("/").status_code == 302
     assert "/login/" in Client().get("/c/1/")["Location"]
+
+
+def test_a_stale_form_gets_the_expired_page_not_a_500(team):
+    """A form posted without a valid CSRF token: 403 in Japanese, saying nothing changed."""
+    client = Client(enforce_csrf_checks=True)
+    assert client.login(username="sato", password="pw-sato-123")
+    response = client.post("/settings/", {"display_name": "x"}, HTTP_ACCEPT_LANGUAGE="ja")
+    assert response.status_code == 403
+    assert "有効期限が切れました" in response.content.decode()

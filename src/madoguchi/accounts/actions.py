@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import timedelta
+
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 
-from madoguchi.accounts.models import Agent, Membership, Role
+from madoguchi.accounts.models import Agent, Invitation, Membership, Role
 from madoguchi.core import events
 from madoguchi.mailboxes.models import Mailbox
 
@@ -28,11 +33,29 @@ def create_agent(
     return agent
 
 
-def add_member(mailbox: Mailbox, user: User) -> None:
+def add_member(mailbox: Mailbox, user: User, *, actor_id: int | None = None) -> None:
     with transaction.atomic():
         _, created = Membership.objects.get_or_create(mailbox=mailbox, user=user)
         if created:
-            events.record("mailbox.member_added", mailbox_id=mailbox.pk, user=user.pk)
+            events.record(
+                "mailbox.member_added", mailbox_id=mailbox.pk, actor_id=actor_id, user=user.pk
+            )
+
+
+def set_members(mailbox: Mailbox, users: list[User], *, actor_id: int | None = None) -> None:
+    """Make ``users`` exactly the members of ``mailbox``, one event per change."""
+    with transaction.atomic():
+        wanted = {u.pk for u in users}
+        current = set(Membership.objects.filter(mailbox=mailbox).values_list("user_id", flat=True))
+        for user in users:
+            if user.pk not in current:
+                add_member(mailbox, user, actor_id=actor_id)
+        gone = current - wanted
+        Membership.objects.filter(mailbox=mailbox, user_id__in=gone).delete()
+        for user_id in sorted(gone):
+            events.record(
+                "mailbox.member_removed", mailbox_id=mailbox.pk, actor_id=actor_id, user=user_id
+            )
 
 
 def update_preferences(agent: Agent, *, display_name: str, language: str, time_zone: str) -> None:
@@ -43,3 +66,93 @@ def update_preferences(agent: Agent, *, display_name: str, language: str, time_z
         events.record(
             "agent.preferences", actor_id=agent.user_id, language=language, time_zone=time_zone
         )
+
+
+INVITATION_DAYS = 7
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite_agent(
+    email: str, *, role: Role, mailboxes: list[Mailbox], invited_by: User
+) -> tuple[Invitation, str]:
+    """A new invitation and its token (shown once, in the link; only its hash is kept)."""
+    token = secrets.token_urlsafe(24)
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            email=email.lower(),
+            role=role,
+            token_hash=token_hash(token),
+            invited_by=invited_by,
+            expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+        )
+        invitation.mailboxes.set(mailboxes)
+        events.record("agent.invited", actor_id=invited_by.pk, invitation=invitation.pk, role=role)
+    return invitation, token
+
+
+def open_invitation(token: str) -> Invitation | None:
+    """The invitation of ``token`` if it can still be accepted."""
+    return (
+        Invitation.objects.filter(
+            token_hash=token_hash(token),
+            accepted_by__isnull=True,
+            revoked=False,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("invited_by")
+        .first()
+    )
+
+
+def accept_invitation(
+    invitation: Invitation, *, username: str, password: str, display_name: str
+) -> Agent:
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if locked.accepted_by_id is not None or locked.revoked:
+            raise ValueError("invitation already used")
+        agent = create_agent(
+            username,
+            password=password,
+            role=Role(locked.role),
+            display_name=display_name,
+            email=locked.email,
+        )
+        for mailbox in locked.mailboxes.all():
+            add_member(mailbox, agent.user, actor_id=agent.user_id)
+        locked.accepted_by = agent.user
+        locked.save(update_fields=["accepted_by"])
+        events.record("agent.joined", actor_id=agent.user_id, invitation=locked.pk)
+    return agent
+
+
+def revoke_invitation(invitation: Invitation, *, actor_id: int) -> None:
+    with transaction.atomic():
+        invitation.revoked = True
+        invitation.save(update_fields=["revoked"])
+        events.record("agent.invitation_revoked", actor_id=actor_id, invitation=invitation.pk)
+
+
+def change_role(agent: Agent, role: Role, *, actor_id: int) -> None:
+    with transaction.atomic():
+        if agent.role == role:
+            return
+        before, agent.role = agent.role, role
+        agent.save(update_fields=["role"])
+        events.record(
+            "agent.role", actor_id=actor_id, agent=agent.user_id, before=before, after=role
+        )
+
+
+def set_active(agent: Agent, active: bool, *, actor_id: int) -> None:
+    """Deactivate (cannot sign in, history kept) or reactivate an agent."""
+    with transaction.atomic():
+        user = agent.user
+        if user.is_active == active:
+            return
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        events.record("agent.active", actor_id=actor_id, agent=user.pk, active=active)

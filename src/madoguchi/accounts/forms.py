@@ -1,15 +1,21 @@
-"""The agent's own preferences."""
+"""The agent's own preferences, and the team page's invitations and roles."""
 
 from __future__ import annotations
 
 import zoneinfo
 from functools import lru_cache
+from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from madoguchi.accounts.models import Agent
+from madoguchi.accounts.models import Agent, Role
+from madoguchi.mailboxes.models import Mailbox
 
 
 @lru_cache(maxsize=1)
@@ -29,3 +35,64 @@ class PreferencesForm(forms.ModelForm):  # type: ignore[type-arg]
         model = Agent
         fields = ["display_name", "language", "time_zone"]
         labels = {"display_name": _("Your name as the team and customers see it")}
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Mail address"))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.AGENT)
+    mailboxes = forms.ModelMultipleChoiceField(
+        label=_("Mailboxes"),
+        queryset=Mailbox.objects.order_by("address"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def clean_email(self) -> str:
+        email = str(self.cleaned_data["email"]).lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(_("Someone in the team has this address already."))
+        return email
+
+
+class AcceptForm(forms.Form):
+    """The invited person picks a user name and a password."""
+
+    username = forms.CharField(
+        label=_("User name"), max_length=150, validators=[UnicodeUsernameValidator()]
+    )
+    display_name = forms.CharField(
+        label=_("Your name as the team and customers see it"), max_length=150
+    )
+    password = forms.CharField(
+        label=_("Password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )  # fmt: skip
+    password_again = forms.CharField(
+        label=_("Password again"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )  # fmt: skip
+
+    def clean_username(self) -> str:
+        name = str(self.cleaned_data["username"])
+        if User.objects.filter(username__iexact=name).exists():
+            raise ValidationError(_("This user name is taken."))
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        password = data.get("password")
+        if password and password != data.get("password_again"):
+            self.add_error("password_again", _("The two passwords differ."))
+        elif password:
+            try:
+                validate_password(password, User(username=data.get("username", "")))
+            except ValidationError as exc:
+                self.add_error("password", exc)
+        return data
+
+
+class MemberForm(forms.Form):
+    """Role and access of one agent, on the team page."""
+
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    active = forms.BooleanField(label=_("May sign in"), required=False)

@@ -52,3 +52,28 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.mailbox_id}"
+
+
+class Invitation(models.Model):
+    """A link that lets one person join the team. Only the token's hash is stored."""
+
+    email = models.EmailField()
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.AGENT)
+    mailboxes = models.ManyToManyField("mailboxes.Mailbox", blank=True, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_by = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitation",
+    )
+    revoked = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"invitation for {self.email}"

@@ -7,6 +7,7 @@ conversation numbers exist in mailboxes they do not belong to.
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -35,3 +36,11 @@ def access_mailbox(user: AbstractBaseUser | AnonymousUser, mailbox_id: int) -> M
     if mailbox is None:
         raise Http404("no such mailbox")
     return mailbox
+
+
+def require_admin(user: AbstractBaseUser | AnonymousUser) -> Agent:
+    """The admin pages are for admins; anyone else gets the 403 page."""
+    agent = agent_of(user)
+    if agent is None or agent.role != Role.ADMIN or not user.is_active:
+        raise PermissionDenied("admins only")
+    return agent

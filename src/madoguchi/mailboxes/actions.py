@@ -34,7 +34,7 @@ EDITABLE = {
 }
 
 
-def create_mailbox(address: str, **fields: Any) -> Mailbox:
+def create_mailbox(address: str, *, actor_id: int | None = None, **fields: Any) -> Mailbox:
     """Create a mailbox; raises ``ValidationError`` naming the bad field."""
     try:
         validate_email(address)
@@ -47,18 +47,26 @@ def create_mailbox(address: str, **fields: Any) -> Mailbox:
     mailbox.full_clean()
     with transaction.atomic():
         mailbox.save()
-        events.record("mailbox.created", mailbox_id=mailbox.pk, address=mailbox.address)
+        events.record(
+            "mailbox.created", mailbox_id=mailbox.pk, actor_id=actor_id, address=mailbox.address
+        )
     return mailbox
 
 
-def update_mailbox(mailbox: Mailbox, **fields: Any) -> Mailbox:
+def update_mailbox(mailbox: Mailbox, *, actor_id: int | None = None, **fields: Any) -> Mailbox:
+    """Change settings; the event names the changed fields, never their (secret) values."""
     unknown = set(fields) - EDITABLE
     if unknown:
         raise ValueError(f"unknown mailbox fields: {', '.join(sorted(unknown))}")
+    stored = Mailbox.objects.filter(pk=mailbox.pk).first()
+    changed = sorted(n for n, v in fields.items() if stored is None or getattr(stored, n) != v)
     for name, value in fields.items():
         setattr(mailbox, name, value)
     mailbox.full_clean()
     with transaction.atomic():
         mailbox.save()
-        events.record("mailbox.updated", mailbox_id=mailbox.pk, fields=sorted(fields))
+        if changed:
+            events.record(
+                "mailbox.updated", mailbox_id=mailbox.pk, actor_id=actor_id, fields=changed
+            )
     return mailbox

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core.crypto import EncryptedTextField
 
 
 class Security(models.TextChoices):
-    NONE = "none", "none"
+    NONE = "none", _("none")
     SSL = "ssl", "SSL/TLS"
     STARTTLS = "starttls", "STARTTLS"
 
 
 class AfterFetch(models.TextChoices):
-    LEAVE = "leave", "leave as it is"
-    SEEN = "seen", "mark as seen"
-    MOVE = "move", "move to a folder"
+    LEAVE = "leave", _("leave as it is")
+    SEEN = "seen", _("mark as seen")
+    MOVE = "move", _("move to a folder")
 
 
 class Mailbox(models.Model):

@@ -1,0 +1,160 @@
+"""The mailbox settings form of the admin pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from madoguchi.mailboxes.models import AfterFetch, Mailbox
+
+MB = 1024 * 1024
+SECRET_FIELDS = ("imap_password", "smtp_password")
+#: Form sections, in order: (legend, fields). The template lays the form out by these.
+SECTIONS: list[tuple[Any, list[str]]] = [
+    (_("Address"), ["address", "name", "signature"]),
+    (_("Outgoing mail"), ["sender_format", "outbound_charset", "undo_seconds", "max_message_mb"]),
+    (_("Receiving (IMAP)"), [
+        "imap_host", "imap_port", "imap_security", "imap_user", "imap_password",
+        "imap_folder", "imap_after_fetch", "imap_move_to",
+    ]),
+    (_("Sending server (SMTP)"), [
+        "smtp_host", "smtp_port", "smtp_security", "smtp_user", "smtp_password",
+    ]),
+    (_("Members"), ["members"]),
+]  # fmt: skip
+
+
+class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Create or edit a mailbox. Stored passwords are never sent back to the browser: an
+    empty password field keeps the one stored."""
+
+    max_message_mb = forms.IntegerField(
+        label=_("Largest mail or attachment (MB)"), min_value=1, max_value=1024, initial=50
+    )
+    imap_password = forms.CharField(
+        label=_("IMAP password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    smtp_password = forms.CharField(
+        label=_("SMTP password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    members = forms.ModelMultipleChoiceField(
+        label=_("Members"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Members see this mailbox and work in it. Admins see every mailbox."),
+    )
+
+    class Meta:
+        model = Mailbox
+        fields = [
+            "address", "name", "signature", "sender_format", "outbound_charset", "undo_seconds",
+            "imap_host", "imap_port", "imap_security", "imap_user", "imap_folder",
+            "imap_after_fetch", "imap_move_to",
+            "smtp_host", "smtp_port", "smtp_security", "smtp_user",
+        ]  # fmt: skip
+        labels = {
+            "address": _("Shared address"),
+            "name": _("Display name"),
+            "signature": _("Signature"),
+            "sender_format": _("Sender name"),
+            "outbound_charset": _("Character set of outgoing mail"),
+            "undo_seconds": _("Seconds to undo a sent reply"),
+            "imap_host": _("IMAP host"),
+            "imap_port": _("IMAP port"),
+            "imap_security": _("IMAP security"),
+            "imap_user": _("IMAP user"),
+            "imap_folder": _("Folder"),
+            "imap_after_fetch": _("After fetching"),
+            "imap_move_to": _("Move to folder"),
+            "smtp_host": _("SMTP host"),
+            "smtp_port": _("SMTP port"),
+            "smtp_security": _("SMTP security"),
+            "smtp_user": _("SMTP user"),
+        }
+        help_texts = {
+            "sender_format": _(
+                "How replies name their sender: {agent} is the agent, {mailbox} this mailbox."
+            ),
+            "outbound_charset": _(
+                "ISO-2022-JP for customers whose old mail programs need it; "
+                "text it cannot carry still goes out as UTF-8."
+            ),
+            "imap_port": _("Empty: 993 with SSL/TLS, 143 otherwise."),
+            "smtp_port": _("Empty: 465 with SSL/TLS, 587 otherwise."),
+        }
+        widgets = {"signature": forms.Textarea(attrs={"rows": 4})}
+        error_messages = {"address": {"unique": _("A mailbox with this address exists already.")}}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = (  # type: ignore[attr-defined]
+            User.objects.filter(is_active=True).select_related("agent").order_by("username")
+        )
+        self.fields["members"].label_from_instance = (  # type: ignore[attr-defined]
+            lambda user: (
+                f"{user.agent.name} ({user.username})" if hasattr(user, "agent") else user.username
+            )
+        )
+        if self.instance.pk:
+            self.fields["address"].disabled = True  # replies and threading depend on it
+            self.fields["address"].help_text = _("The address cannot change once mail arrived.")
+            self.initial["max_message_mb"] = max(1, self.instance.max_message_bytes // MB)
+            self.initial["members"] = list(
+                self.instance.memberships.values_list("user_id", flat=True)
+            )
+            for name in SECRET_FIELDS:
+                if getattr(self.instance, name):
+                    self.fields[name].help_text = _("Stored. Leave empty to keep it.")
+
+    def clean_address(self) -> str:
+        return str(self.cleaned_data["address"]).strip().lower()
+
+    def clean_sender_format(self) -> str:
+        value = str(self.cleaned_data["sender_format"])
+        try:
+            value.format(agent="A", mailbox="M")
+        except (KeyError, IndexError, ValueError):
+            raise ValidationError(_("Only {agent} and {mailbox} may stand in braces.")) from None
+        if "{agent}" not in value:
+            raise ValidationError(_("Put {agent} in it, so customers see who answered."))
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("imap_after_fetch") == AfterFetch.MOVE and not data.get("imap_move_to"):
+            self.add_error("imap_move_to", _("Name the folder to move fetched mail to."))
+        for port in ("imap_port", "smtp_port"):
+            value = data.get(port)
+            if value is not None and not 1 <= value <= 65535:
+                self.add_error(port, _("A port is a number from 1 to 65535."))
+        return data
+
+    def settings(self) -> dict[str, Any]:
+        """The mailbox fields to store; empty password fields keep what is stored."""
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields if name != "address"}
+        data["max_message_bytes"] = self.cleaned_data["max_message_mb"] * MB
+        for name in SECRET_FIELDS:
+            if self.cleaned_data[name]:
+                data[name] = self.cleaned_data[name]
+        return data
+
+    def trial(self) -> Mailbox:
+        """An unsaved mailbox with the form's values, for "test connection"."""
+        mailbox = Mailbox(address=self.cleaned_data.get("address") or self.instance.address)
+        for name, value in vars(self.instance).items():
+            if not name.startswith("_"):
+                setattr(mailbox, name, value)
+        for name, value in self.settings().items():
+            setattr(mailbox, name, value)
+        return mailbox

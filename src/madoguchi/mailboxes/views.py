@@ -1,0 +1,73 @@
+"""Admin pages for mailboxes: list, add, edit (with "test connection") and members."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from madoguchi.accounts.actions import set_members
+from madoguchi.accounts.queries import require_admin
+from madoguchi.conversations.views import rail
+from madoguchi.mailboxes import actions
+from madoguchi.mailboxes.connection import check_imap, check_smtp
+from madoguchi.mailboxes.forms import SECTIONS, MailboxForm
+from madoguchi.mailboxes.models import Mailbox
+
+
+@login_required
+def mailbox_admin(request: HttpRequest) -> HttpResponse:
+    require_admin(request.user)
+    mailboxes = Mailbox.objects.annotate(members=Count("memberships")).order_by("address")
+    return render(request, "admin/mailboxes.html", {**rail(request), "mailboxes": mailboxes})
+
+
+@login_required
+def mailbox_new(request: HttpRequest) -> HttpResponse:
+    return _edit(request, Mailbox())
+
+
+@login_required
+def mailbox_edit(request: HttpRequest, mailbox_id: int) -> HttpResponse:
+    require_admin(request.user)
+    mailbox = Mailbox.objects.filter(pk=mailbox_id).first()
+    if mailbox is None:
+        raise Http404("no such mailbox")
+    return _edit(request, mailbox)
+
+
+def _edit(request: HttpRequest, mailbox: Mailbox) -> HttpResponse:
+    admin = require_admin(request.user)
+    form = MailboxForm(request.POST or None, instance=mailbox)
+    checks: dict[str, object] = {}
+    if request.method == "POST" and form.is_valid():
+        test = request.POST.get("test")
+        if test in ("imap", "smtp"):  # try the settings as typed, store nothing
+            check = check_imap if test == "imap" else check_smtp
+            checks[test] = check(form.trial(), timeout=10)
+        else:
+            saved = _save(form, mailbox, actor_id=admin.user_id)
+            messages.success(request, _("Saved."))
+            return redirect("mailbox_edit", mailbox_id=saved.pk)
+    status = 400 if request.method == "POST" and form.errors else 200
+    return render(request, "admin/mailbox_edit.html", {
+        **rail(request), "form": form, "edited": mailbox if mailbox.pk else None,
+        "sections": [(legend, [form[name] for name in names]) for legend, names in SECTIONS],
+        "checks": checks,
+    }, status=status)  # fmt: skip
+
+
+def _save(form: MailboxForm, mailbox: Mailbox, *, actor_id: int) -> Mailbox:
+    with transaction.atomic():
+        if mailbox.pk:
+            saved = actions.update_mailbox(mailbox, actor_id=actor_id, **form.settings())
+        else:
+            saved = actions.create_mailbox(
+                form.cleaned_data["address"], actor_id=actor_id, **form.settings()
+            )
+        set_members(saved, list(form.cleaned_data["members"]), actor_id=actor_id)
+    return saved
