@@ -7,6 +7,7 @@ from django.urls import path
 from madoguchi.accounts import team_views as team
 from madoguchi.accounts import views as accounts
 from madoguchi.conversations import bulk
+from madoguchi.conversations import compose_views as compose
 from madoguchi.conversations import views as inbox
 from madoguchi.mailboxes import views as mailboxes
 
@@ -39,6 +40,9 @@ urlpatterns = [
     path("c/<int:pk>/status", inbox.status, name="status"),
     path("c/<int:pk>/reply", inbox.reply, name="reply"),
     path("c/<int:pk>/note", inbox.note, name="note"),
+    path("c/<int:pk>/draft", compose.save_draft, name="draft"),
+    path("c/<int:pk>/m/<int:message_id>/forward", compose.forward, name="forward"),
+    path("m/<int:mailbox_id>/compose", compose.new_conversation, name="compose"),
     path("c/<int:pk>/tags", inbox.tag, name="tag"),
     path("c/<int:pk>/tags/<int:tag_id>/remove", inbox.untag, name="untag"),
     path("bulk", bulk.bulk, name="bulk"),

@@ -59,3 +59,37 @@ def test_iso2022jp_falls_back_to_utf8_for_what_it_cannot_carry():
 def test_encode_iso2022jp_escapes_back_to_ascii():
     """Every JIS run is closed with ESC ( B."""
     assert encode_iso2022jp("a東京b") == b"a\x1b$BEl5~\x1b(Bb"
+
+
+def test_html_and_attachments_round_trip_in_utf8():
+    """Rich text goes as multipart/alternative; files as attachments with their names."""
+    from madoguchi.mail.compose import OutAttachment
+
+    mail = outgoing(
+        html="<p>いつも<b>お世話に</b>なっております。</p>",
+        attachments=[OutAttachment("見積書.pdf", "application/pdf", b"%PDF-1.4 x")],
+    )
+    parsed = parse(build(mail))
+    assert "<b>お世話に</b>" in parsed.html
+    assert "いつもお世話になっております" in parsed.text
+    (att,) = parsed.attachments
+    assert att.filename == "見積書.pdf" and att.data == b"%PDF-1.4 x"
+
+
+def test_html_and_attachments_round_trip_in_iso2022jp():
+    """The ISO-2022-JP form carries parts too, with the Japanese file name readable."""
+    from madoguchi.mail.compose import OutAttachment
+
+    mail = outgoing(
+        charset="iso-2022-jp",
+        html="<p>いつも<b>お世話に</b>なっております。㈱</p>",
+        attachments=[OutAttachment("見積書.pdf", "application/pdf", b"%PDF-1.4 x")],
+    )
+    data = build(mail)
+    assert b"multipart/mixed" in data and b"ISO-2022-JP" in data
+    assert all(b < 0x80 for b in data)  # 7-bit clean
+    parsed = parse(data)
+    assert "<b>お世話に</b>" in parsed.html and "㈱" in parsed.html
+    assert "㈱東京商事" in parsed.text
+    (att,) = parsed.attachments
+    assert att.filename == "見積書.pdf" and att.data == b"%PDF-1.4 x"

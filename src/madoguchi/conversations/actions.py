@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -27,7 +28,7 @@ from madoguchi.conversations.models import (
 )
 from madoguchi.core import blobs, events
 from madoguchi.core.models import Event
-from madoguchi.mail import ParsedMail
+from madoguchi.mail import Address, ParsedMail
 from madoguchi.mail_in.models import RawMessage
 from madoguchi.mailboxes.models import Mailbox
 
@@ -328,3 +329,30 @@ def _record_tag(type: str, conv: Conversation, tag: Tag, *, actor_id: int) -> No
     events.record(
         type, mailbox_id=conv.mailbox_id, conversation_id=conv.pk, actor_id=actor_id, tag=tag.name
     )
+
+
+def start_outbound(
+    mailbox: Mailbox, *, customer: Address, subject: str, author: User
+) -> Conversation:
+    """A conversation we start (no mail from the customer yet): in progress, the author's.
+
+    The first message is queued by ``mail_out.actions.start_conversation``.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        contact = contacts_for([(customer.email, customer.name)]).get(customer.email.lower())
+        conv = Conversation.objects.create(
+            mailbox=mailbox,
+            contact=contact,
+            subject=subject[:998],
+            status=Status.OPEN,
+            assignee=author,
+            last_activity_at=now,
+        )
+        events.record(
+            "conversation.started",
+            mailbox_id=mailbox.pk,
+            conversation_id=conv.pk,
+            actor_id=author.pk,
+        )
+    return conv

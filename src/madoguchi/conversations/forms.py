@@ -7,10 +7,13 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.mail import Address
+from madoguchi.mail.compose import OutAttachment
+from madoguchi.mail.rich import clean_rich, rich_to_text
 
 MAX_RECIPIENTS = 50
 
@@ -39,12 +42,90 @@ class AddressListField(forms.CharField):
         return result
 
 
-class ReplyForm(forms.Form):
-    to = AddressListField(label=_("To"))
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class FilesField(forms.FileField):
+    """Several files from one ``<input type=file multiple>``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile[Any]]:
+        one = super().clean
+        items = data if isinstance(data, list | tuple) else ([data] if data else [])
+        return [one(item, initial) for item in items]
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}"
+
+
+class ComposeForm(forms.Form):
+    """What every outgoing mail has: recipients, text (plain or simple rich text), files.
+
+    ``max_bytes`` is the mailbox's limit for the files together; the browser checks it
+    before uploading (``compose.js``), and this form checks it again.
+    """
+
+    to = AddressListField(
+        label=_("To"), error_messages={"required": _("Give at least one recipient.")}
+    )
     cc = AddressListField(label=_("Cc"), required=False)
     text = forms.CharField(
-        label=_("Reply"), widget=forms.Textarea(attrs={"rows": 8}), max_length=200_000
+        label=_("Message"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=200_000,
+        required=False,
     )
+    html = forms.CharField(widget=forms.HiddenInput, required=False, max_length=400_000)
+    attachments = FilesField(label=_("Attach files"))
+
+    def __init__(self, *args: Any, max_bytes: int = 25 * 1024 * 1024, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_bytes = max_bytes
+        self.fields["attachments"].widget.attrs["data-max-bytes"] = str(max_bytes)
+
+    def clean_to(self) -> list[Address]:
+        value: list[Address] = self.cleaned_data["to"]
+        if not value:
+            raise ValidationError(_("Give at least one recipient."))
+        return value
+
+    def clean_html(self) -> str:
+        return clean_rich(self.cleaned_data.get("html") or "")
+
+    def clean_attachments(self) -> list[UploadedFile[Any]]:
+        files: list[UploadedFile[Any]] = self.cleaned_data["attachments"]
+        total = sum(f.size or 0 for f in files)
+        if total > self.max_bytes:
+            raise ValidationError(
+                _("The files are %(size)s MB together; this mailbox sends at most %(max)s MB."),
+                params={"size": _megabytes(total), "max": _megabytes(self.max_bytes)},
+            )
+        return files
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("html"):
+            data["text"] = rich_to_text(data["html"])
+        elif self.text_required and not (data.get("text") or "").strip():
+            self.add_error("text", _("Write something first."))
+        return data
+
+    text_required = True
+
+    def files_out(self) -> list[OutAttachment]:
+        return [
+            OutAttachment(f.name or "file", f.content_type or "application/octet-stream", f.read())
+            for f in self.cleaned_data["attachments"]
+        ]
+
+
+class ReplyForm(ComposeForm):
     then = forms.ChoiceField(
         choices=[
             ("send", _("Send")),
@@ -54,11 +135,18 @@ class ReplyForm(forms.Form):
         initial="send",
     )
 
-    def clean_to(self) -> list[Address]:
-        value: list[Address] = self.cleaned_data["to"]
-        if not value:
-            raise ValidationError(_("Give at least one recipient."))
-        return value
+
+class ForwardForm(ComposeForm):
+    with_attachments = forms.BooleanField(
+        label=_("Include the original's attachments"), required=False, initial=True
+    )
+    text_required = False
+
+
+class NewConversationForm(ComposeForm):
+    subject = forms.CharField(label=_("Subject"), max_length=998)
+
+    field_order = ["to", "cc", "subject", "text", "html", "attachments"]
 
 
 class NoteForm(forms.Form):

@@ -12,11 +12,12 @@ from django.views.decorators.http import require_POST
 from madoguchi.accounts.queries import access_mailbox, visible_mailboxes
 from madoguchi.conversations import actions, queries
 from madoguchi.conversations.forms import NoteForm, ReplyForm, TagForm
-from madoguchi.conversations.models import Conversation, Status, Tag
+from madoguchi.conversations.models import Conversation, Message, Status, Tag
 from madoguchi.conversations.rows import rows_for
 from madoguchi.core import blobs
 from madoguchi.mail_out import actions as outbox
-from madoguchi.mail_out.models import Outbox
+from madoguchi.mail_out import drafts
+from madoguchi.mail_out.models import Draft, Outbox
 from madoguchi.mailboxes.models import Mailbox
 
 #: Mail HTML runs nothing, loads nothing from outside, and is sandboxed even if opened alone.
@@ -86,12 +87,12 @@ def _list(
 def conversation(request: HttpRequest, pk: int) -> HttpResponse:
     conv = queries.access_conversation(request.user, pk)
     reply_all = request.GET.get("all") == "1"
-    if reply_all:
-        to, cc = outbox.reply_recipients(conv, reply_all=True)
-        form = ReplyForm(initial={"to": to, "cc": cc, "then": "send"})
-    else:
-        form = _reply_form(conv)
-    return _render_conversation(request, conv, form=form)
+    form = _reply_form(conv, reply_all=reply_all)
+    draft = drafts.find(conv, request.user)  # type: ignore[arg-type]
+    if draft is not None and not reply_all:
+        form.initial.update({"to": draft.to, "cc": draft.cc, "text": draft.text,
+                             "html": draft.html})  # fmt: skip
+    return _render_conversation(request, conv, form=form, draft=draft)
 
 
 def _render_conversation(
@@ -102,6 +103,7 @@ def _render_conversation(
     status: int = 200,
     note_form: NoteForm | None = None,
     tag_form: TagForm | None = None,
+    draft: Draft | None = None,
 ) -> HttpResponse:
     members = User.objects.filter(memberships__mailbox=conv.mailbox).select_related("agent")
     history = queries.customer_history(request.user, conv)
@@ -111,7 +113,7 @@ def _render_conversation(
         "members": members, "statuses": Status, "history": history, "form": form,
         "sender": outbox.sender_for(conv, request.user),  # type: ignore[arg-type]
         "undo_id": int(sent) if sent.isdigit() else None,
-        "note_form": note_form or NoteForm(), "tag_form": tag_form or TagForm(),
+        "note_form": note_form or NoteForm(), "tag_form": tag_form or TagForm(), "draft": draft,
         "tags": conv.tags.order_by("name"), "all_tags": Tag.objects.order_by("name")[:500],
     }, status=status)  # fmt: skip
 
@@ -191,6 +193,13 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(request, conv.pk)
 
 
+def sent_redirect(message: Message) -> HttpResponse:
+    """To the conversation, at the message just queued, with its "undo" shown."""
+    response = redirect("conversation", pk=message.conversation_id)
+    response["Location"] += f"?sent={message.pk}#m{message.pk}"
+    return response
+
+
 def _uid(request: HttpRequest) -> int:
     assert request.user.pk is not None  # views are login_required
     return int(request.user.pk)
@@ -207,17 +216,17 @@ def _back(request: HttpRequest, pk: int, *, error: str = "") -> HttpResponse:
 @require_POST
 def reply(request: HttpRequest, pk: int) -> HttpResponse:
     conv = queries.access_conversation(request.user, pk)
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, request.FILES, max_bytes=conv.mailbox.max_message_bytes)
     if not form.is_valid():
         return _render_conversation(request, conv, form=form, status=400)
     then = {"done": Status.DONE, "hold": Status.HOLD}.get(form.cleaned_data["then"])
     message = outbox.queue_reply(
         conv, author=request.user, text=form.cleaned_data["text"],  # type: ignore[arg-type]
         to=form.cleaned_data["to"], cc=form.cleaned_data["cc"], then=then,
+        html=form.cleaned_data["html"], attachments=form.files_out(),
     )  # fmt: skip
-    response = redirect("conversation", pk=conv.pk)
-    response["Location"] += f"?sent={message.pk}#m{message.pk}"
-    return response
+    drafts.discard(conv, request.user)  # type: ignore[arg-type]
+    return sent_redirect(message)
 
 
 @login_required
@@ -255,9 +264,11 @@ def _refused(request: HttpRequest, conv: Conversation, **forms: NoteForm | TagFo
     )
 
 
-def _reply_form(conv: Conversation) -> ReplyForm:
-    to, cc = outbox.reply_recipients(conv, reply_all=False)
-    return ReplyForm(initial={"to": to, "cc": cc, "then": "send"})
+def _reply_form(conv: Conversation, *, reply_all: bool = False) -> ReplyForm:
+    to, cc = outbox.reply_recipients(conv, reply_all=reply_all)
+    return ReplyForm(
+        initial={"to": to, "cc": cc, "then": "send"}, max_bytes=conv.mailbox.max_message_bytes
+    )
 
 
 @login_required

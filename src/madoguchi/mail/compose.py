@@ -23,6 +23,13 @@ ESC_JIS, ESC_ASCII = b"\x1b$B", b"\x1b(B"
 
 
 @dataclass(frozen=True)
+class OutAttachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Outgoing:
     sender: Address
     to: list[Address]
@@ -34,6 +41,8 @@ class Outgoing:
     in_reply_to: str | None = None
     references: list[str] = field(default_factory=list)
     charset: str = "utf-8"  # or "iso-2022-jp"
+    html: str | None = None  # already sanitized; sent as multipart/alternative with text
+    attachments: list[OutAttachment] = field(default_factory=list)
 
 
 def _sjis_to_jis(s1: int, s2: int) -> tuple[int, int]:
@@ -121,16 +130,72 @@ def build(mail: Outgoing) -> bytes:
         msg["Subject"] = mail.subject
         _common(msg, mail)
         msg.set_content(mail.text)
+        if mail.html:
+            msg.add_alternative(mail.html, subtype="html")
+        for att in mail.attachments:
+            maintype, _, subtype = att.content_type.partition("/")
+            msg.add_attachment(
+                att.data,
+                maintype=maintype or "application",
+                subtype=subtype or "octet-stream",
+                filename=att.filename,
+            )
         return msg.as_bytes()
-    plain = Message()
-    plain["From"] = _jis_address(mail.sender)
-    plain["To"] = ", ".join(_jis_address(a) for a in mail.to)
+    return _build_jis(mail)
+
+
+def _jis_text(text: str, subtype: str) -> Message:
+    part = Message()
+    part["Content-Type"] = f'text/{subtype}; charset="ISO-2022-JP"'
+    part["Content-Transfer-Encoding"] = "7bit"
+    body = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    part.set_payload(encode_iso2022jp(body).decode("ascii"))
+    return part
+
+
+def _jis_attachment(att: OutAttachment) -> Message:
+    """A base64 part; a non-ASCII file name as RFC 2231 (UTF-8), which every current
+    program reads, and as an ISO-2022-JP encoded word in ``name``, which older ones read."""
+    part = Message()
+    name = att.filename
+    legacy = name if name.isascii() else (_jis_words(name) if can_iso2022jp(name) else "")
+    part["Content-Type"] = att.content_type or "application/octet-stream"
+    if legacy:
+        part.set_param("name", legacy, header="Content-Type")
+    part["Content-Transfer-Encoding"] = "base64"
+    part["Content-Disposition"] = "attachment"
+    part.set_param(
+        "filename",
+        name if name.isascii() else ("utf-8", "", name),  # type: ignore[arg-type]
+        header="Content-Disposition",
+    )
+    part.set_payload(base64.encodebytes(att.data).decode("ascii"))
+    return part
+
+
+def _build_jis(mail: Outgoing) -> bytes:
+    body: Message = _jis_text(mail.text, "plain")
+    if mail.html and can_iso2022jp(mail.html):
+        alternative = Message()
+        alternative["Content-Type"] = "multipart/alternative"
+        alternative.attach(body)
+        alternative.attach(_jis_text(mail.html, "html"))
+        body = alternative
+    if mail.attachments:
+        mixed = Message()
+        mixed["Content-Type"] = "multipart/mixed"
+        mixed.attach(body)
+        for att in mail.attachments:
+            mixed.attach(_jis_attachment(att))
+        body = mixed
+    top = Message()
+    top["From"] = _jis_address(mail.sender)
+    top["To"] = ", ".join(_jis_address(a) for a in mail.to)
     if mail.cc:
-        plain["Cc"] = ", ".join(_jis_address(a) for a in mail.cc)
-    plain["Subject"] = mail.subject if mail.subject.isascii() else _jis_words(mail.subject)
-    _common(plain, mail)
-    plain["Content-Type"] = 'text/plain; charset="ISO-2022-JP"'
-    plain["Content-Transfer-Encoding"] = "7bit"
-    body = mail.text.replace("\r\n", "\n").replace("\n", "\r\n")
-    plain.set_payload(encode_iso2022jp(body).decode("ascii"))
-    return plain.as_bytes(policy=compat32.clone(linesep="\r\n"))
+        top["Cc"] = ", ".join(_jis_address(a) for a in mail.cc)
+    top["Subject"] = mail.subject if mail.subject.isascii() else _jis_words(mail.subject)
+    _common(top, mail)
+    for name, value in body.items():
+        top[name] = value
+    top.set_payload(body.get_payload())
+    return top.as_bytes(policy=compat32.clone(linesep="\r\n"))

@@ -9,8 +9,12 @@ restart with the same Message-ID (at-least-once), never zero times.
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import format_datetime
 from functools import partial
+from html import escape
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -19,13 +23,21 @@ from django.utils import timezone
 
 from madoguchi.accounts.models import Agent
 from madoguchi.conversations import actions as conversations
-from madoguchi.conversations.models import Conversation, Direction, Message, Status, ThreadRule
-from madoguchi.core import events
+from madoguchi.conversations.models import (
+    Attachment,
+    Conversation,
+    Direction,
+    Message,
+    Status,
+    ThreadRule,
+)
+from madoguchi.core import blobs, events
 from madoguchi.mail import Address
-from madoguchi.mail.compose import Outgoing, build
+from madoguchi.mail.compose import OutAttachment, Outgoing, build
 from madoguchi.mail.tokens import make_message_id
 from madoguchi.mail_out import smtp
 from madoguchi.mail_out.models import Outbox, OutboxStatus
+from madoguchi.mailboxes.models import Mailbox
 
 MAX_ATTEMPTS = 8
 MAX_REFERENCES = 20
@@ -58,6 +70,15 @@ def reply_recipients(conv: Conversation, *, reply_all: bool) -> tuple[list[Addre
     return to, list({a.email.lower(): a for a in cc}.values())
 
 
+@dataclass(frozen=True)
+class Content:
+    """What the agent wrote: plain text, optionally sanitized HTML, and files."""
+
+    text: str
+    html: str = ""
+    attachments: list[OutAttachment] = field(default_factory=list)
+
+
 def queue_reply(
     conv: Conversation,
     *,
@@ -66,16 +87,103 @@ def queue_reply(
     to: list[Address],
     cc: list[Address] | None = None,
     then: Status | None = None,
+    html: str = "",
+    attachments: list[OutAttachment] | None = None,
 ) -> Message:
     """Queue a reply from the shared address; the caller checked ``author`` may reply."""
-    cc = cc or []
     last = _last_inbound(conv)
-    body = text.rstrip() + (
-        f"\n\n{conv.mailbox.signature.strip()}\n" if conv.mailbox.signature else "\n"
-    )
     subject = (
         conv.subject if conv.subject.lower().startswith(("re:", "re：")) else f"Re: {conv.subject}"
     )
+    return _queue(
+        conv, author=author, subject=subject, to=to, cc=cc or [], then=then,
+        content=Content(text, html, attachments or []),
+        in_reply_to=last.message_id if last else "", references=_references(last),
+    )  # fmt: skip
+
+
+def queue_forward(
+    conv: Conversation,
+    *,
+    author: User,
+    source: Message,
+    text: str,
+    to: list[Address],
+    cc: list[Address] | None = None,
+    with_attachments: bool = True,
+    attachments: list[OutAttachment] | None = None,
+) -> Message:
+    """Forward ``source`` (a message of ``conv``) to someone, e.g. a colleague elsewhere.
+
+    It stays in the conversation and carries our signed Message-ID, so their answer
+    threads back here.
+    """
+    subject = source.subject or conv.subject
+    if not subject.lower().startswith(("fwd:", "fw:")):
+        subject = f"Fwd: {subject}"
+    header = "\n".join(
+        [
+            "---------- Forwarded message ----------",
+            f"From: {_named(source.from_name, source.from_email)}",
+            f"Date: {format_datetime(source.date or source.received_at)}",
+            f"Subject: {source.subject}",
+            f"To: {', '.join(_named(n, e) for n, e in source.to)}",
+        ]
+    )
+    body = f"{text.rstrip()}\n\n{header}\n\n{source.text}"
+    files = list(attachments or [])
+    if with_attachments:
+        files += [
+            OutAttachment(a.filename, a.content_type, blobs.read(a.sha256))
+            for a in source.attachments.filter(inline=False)
+        ]
+    return _queue(
+        conv, author=author, subject=subject, to=to, cc=cc or [], then=None,
+        content=Content(body, "", files), in_reply_to="", references=[],
+    )  # fmt: skip
+
+
+def start_conversation(
+    mailbox: Mailbox,
+    *,
+    author: User,
+    subject: str,
+    text: str,
+    to: list[Address],
+    cc: list[Address] | None = None,
+    html: str = "",
+    attachments: list[OutAttachment] | None = None,
+) -> Message:
+    """A new outbound conversation to a customer, owned by its author, in progress."""
+    with transaction.atomic():
+        conv = conversations.start_outbound(mailbox, customer=to[0], subject=subject, author=author)
+        return _queue(
+            conv, author=author, subject=subject, to=to, cc=cc or [], then=None,
+            content=Content(text, html, attachments or []), in_reply_to="", references=[],
+        )  # fmt: skip
+
+
+def _named(name: str, email: str) -> str:
+    return f"{name} <{email}>" if name else email
+
+
+def _queue(
+    conv: Conversation,
+    *,
+    author: User,
+    subject: str,
+    to: list[Address],
+    cc: list[Address],
+    then: Status | None,
+    content: Content,
+    in_reply_to: str,
+    references: list[str],
+) -> Message:
+    signature = conv.mailbox.signature.strip()
+    body = content.text.rstrip() + (f"\n\n{signature}\n" if signature else "\n")
+    html = content.html
+    if html and signature:
+        html += "<p>" + escape(signature).replace("\n", "<br>") + "</p>"
     sender = sender_for(conv, author)
     now = timezone.now()
     with transaction.atomic():
@@ -85,7 +193,7 @@ def queue_reply(
             direction=Direction.OUT,
             author=author,
             dedupe_key="",
-            subject=subject,
+            subject=subject[:998],
             from_name=sender.name,
             from_email=sender.email,
             to=[[a.name, a.email] for a in to],
@@ -93,9 +201,10 @@ def queue_reply(
             date=now,
             received_at=now,
             text=body,
+            html=html,
             reply_text=body,
             thread_rule=ThreadRule.OWN,
-            in_reply_to=(last.message_id if last else ""),
+            in_reply_to=in_reply_to,
         )
         message.message_id = make_message_id(
             settings.SECRET_KEY.encode(),
@@ -105,7 +214,7 @@ def queue_reply(
         )
         message.dedupe_key = message.message_id
         message.save(update_fields=["message_id", "dedupe_key"])
-        references = _references(last)
+        _store_attachments(message, content.attachments)
         data = build(
             Outgoing(
                 sender=sender,
@@ -115,9 +224,11 @@ def queue_reply(
                 text=body,
                 message_id=message.message_id,
                 date=now,
-                in_reply_to=last.message_id if last and last.message_id else None,
+                in_reply_to=in_reply_to or None,
                 references=references,
                 charset=conv.mailbox.outbound_charset,
+                html=html or None,
+                attachments=content.attachments,
             )
         )
         outbox = Outbox.objects.create(
@@ -140,6 +251,23 @@ def queue_reply(
             conversations.change_status(conv, target, actor_id=author.pk)
         _schedule(outbox)
     return message
+
+
+def _store_attachments(message: Message, files: list[OutAttachment]) -> None:
+    rows = []
+    for att in files:
+        digest = hashlib.sha256(att.data).hexdigest()
+        blobs.store(digest, att.data)
+        rows.append(
+            Attachment(
+                message=message,
+                filename=att.filename[:255],
+                content_type=att.content_type[:255],
+                size=len(att.data),
+                sha256=digest,
+            )
+        )
+    Attachment.objects.bulk_create(rows)
 
 
 def _record(type: str, message: Message, *, actor_id: int | None = None, **data: object) -> None:

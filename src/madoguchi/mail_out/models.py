@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -37,3 +38,28 @@ class Outbox(models.Model):
 
     def __str__(self) -> str:
         return f"outbox {self.pk} ({self.status})"
+
+
+class Draft(models.Model):
+    """A reply being written, saved as the agent types; one per agent and conversation.
+
+    Private to its author: no Events (it changes every few seconds) until it is sent.
+    """
+
+    conversation = models.ForeignKey(
+        "conversations.Conversation", on_delete=models.CASCADE, related_name="drafts"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    to = models.TextField(blank=True)  # as typed
+    cc = models.TextField(blank=True)
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "author"], name="draft_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"draft {self.pk}"

@@ -57,6 +57,7 @@
       case "u": click("u"); break;
       case "a": click("a"); break;
       case "e": click("e"); break;
+      case "c": click("c"); break;
       case "r": focus("id_text"); break;
       case "n": focus("id_note"); break;
       case "x": toggle(); break;
