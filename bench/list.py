@@ -39,8 +39,8 @@ def fill(n: int, mailbox_id: int, agents: list[int], contacts: list[int]) -> Non
     start = datetime(2024, 1, 1, tzinfo=UTC)
     sql = (
         "INSERT INTO conversations_conversation (mailbox_id, contact_id, subject, status, "
-        "assignee_id, kind, snippet, message_count, created_at, last_activity_at) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        "assignee_id, kind, snippet, message_count, created_at, last_activity_at, "
+        "waiting_since) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     )
     batch = []
     with transaction.atomic(), connection.cursor() as cur:
@@ -49,6 +49,8 @@ def fill(n: int, mailbox_id: int, agents: list[int], contacts: list[int]) -> Non
             at = start + timedelta(seconds=i * 60 + rng.randrange(60))
             assignee = None if status == "new" or rng.random() < 0.1 else rng.choice(agents)
             kind = "normal" if rng.random() < 0.93 else rng.choice(["auto_reply", "bulk", "bounce"])
+            # the customer wrote last in most new and open ones, and in none that are done
+            waiting = at if status in ("new", "open", "hold") and rng.random() < 0.7 else None
             batch.append(
                 (
                     mailbox_id,
@@ -61,6 +63,7 @@ def fill(n: int, mailbox_id: int, agents: list[int], contacts: list[int]) -> Non
                     2,
                     at,
                     at,
+                    waiting,
                 )
             )
             if len(batch) == 5000:
@@ -121,6 +124,10 @@ def child(n: int, repeat: int) -> None:
         lambda: queries.inbox(me, mailbox=mailbox, view=None, tab="done", after=cursor), repeat
     )
     print(f"  inbox query  tab=done  page 200     p50 {p50:6.2f} ms  p95 {p95:6.2f} ms")
+    p50, p95 = timed(
+        lambda: queries.inbox(me, mailbox=mailbox, view=None, tab="open", sort="waiting"), repeat
+    )
+    print(f"  inbox query  tab=open  waiting sort p50 {p50:6.2f} ms  p95 {p95:6.2f} ms")
     p50, p95 = timed(lambda: queries.inbox(me, mailbox=None, view="mine", tab="open"), repeat)
     print(f"  view mine    tab=open  first page   p50 {p50:6.2f} ms  p95 {p95:6.2f} ms")
     client = Client()

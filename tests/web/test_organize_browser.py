@@ -70,3 +70,21 @@ def test_note_and_tags_on_a_conversation(page, web, team):
     page.click(".tag-chip button")
     expect(page.locator(".tags .tag")).to_have_count(0)
     expect(page.locator(".timeline .activity").last).to_contain_text("タグ「VIP」を外しました")
+
+
+def test_sort_by_waiting_longest(page, web, team):
+    """The waiting-longest sort puts the customer who wrote first on top, with their wait."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    convs = _seed(team, 3)
+    now = timezone.now()
+    for hours, conv in zip([1, 5, 3], convs, strict=True):
+        Conversation.objects.filter(pk=conv.pk).update(
+            waiting_since=now - timedelta(hours=hours), last_activity_at=now
+        )
+    login(page, web, "sato", "pw-sato-123")
+    page.click(".sort a:has-text('待ち時間が長い順')")
+    expect(page.locator(".row .who")).to_have_text(["顧客1", "顧客2", "顧客0"])
+    expect(page.locator(".row .age").first).to_have_text("5時間待ち")

@@ -9,7 +9,7 @@ from datetime import datetime
 from django.urls import reverse
 
 from madoguchi.conversations.models import Conversation, Status
-from madoguchi.conversations.templatetags.inbox import age, longdate
+from madoguchi.conversations.templatetags.inbox import age, longdate, waited
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,8 @@ def rows_for(conversations: list[Conversation], *, waiting: bool = False) -> lis
     result = []
     for conv in conversations:
         contact = conv.contact
-        at = (conv.waiting_since if waiting else None) or conv.last_activity_at
+        since = conv.waiting_since if waiting else None
+        at = since or conv.last_activity_at
         agent = getattr(conv.assignee, "agent", None) if conv.assignee else None
         name = agent.name if agent else (conv.assignee.get_username() if conv.assignee else "")
         initials = agent.initials if agent else name[:2]
@@ -50,7 +51,7 @@ def rows_for(conversations: list[Conversation], *, waiting: bool = False) -> lis
                 initials=initials,
                 unread=conv.status == Status.NEW,
                 at=at,
-                age=age(at),
+                age=waited(since) if since else age(at),
                 when=longdate(at),
                 tags=tuple(t.name for t in conv.tags.all()),
                 pk=conv.pk,

@@ -85,6 +85,18 @@ def age(value: datetime | None) -> str:  # noqa: PLR0911 (one return per age ban
     return f"{local.year}/{local.month}/{local.day}"
 
 
+def waited(since: datetime) -> str:
+    """How long a customer has waited, for the waiting-longest sort: 5分, 3時間, 2日."""
+    minutes = max(int((timezone.now() - since).total_seconds() // 60), 0)
+    if minutes < 60:
+        return ngettext("waiting %(n)d min", "waiting %(n)d min", minutes) % {"n": minutes}
+    if minutes < 60 * 24:
+        hours = minutes // 60
+        return ngettext("waiting %(n)d h", "waiting %(n)d h", hours) % {"n": hours}
+    days = minutes // (60 * 24)
+    return ngettext("waiting %(n)d day", "waiting %(n)d days", days) % {"n": days}
+
+
 @register.filter
 def has_history(message: Any) -> bool:
     """True when the full text holds more than the new reply (quoted history, signature)."""
