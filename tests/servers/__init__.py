@@ -18,7 +18,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 __all__ = [
     "LOOPBACK",
@@ -51,6 +52,39 @@ def register(server: _Stoppable) -> None:
 
 def unregister(server: _Stoppable) -> None:
     _running.discard(server)
+
+
+class ManagedServer:
+    """What the Dovecot and Postfix helpers share: ``stop`` and the context manager.
+
+    Subclasses give ``start``, ``_kill`` (end every process of the instance) and ``dir``.
+    """
+
+    dir: Path
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def _kill(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop every process of this server and remove its directory."""
+        self._kill()
+        unregister(self)
+        if self.dir != Path() and self.dir.exists():
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
 
 
 @atexit.register

@@ -18,17 +18,16 @@ import subprocess
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from . import (
     LOOPBACK,
+    ManagedServer,
     ServerError,
     free_port,
     make_workdir,
     register,
     terminate,
-    unregister,
     wait_for_banner,
 )
 
@@ -111,7 +110,7 @@ service lmtp {{
 """
 
 
-class Dovecot:
+class Dovecot(ManagedServer):
     """One Dovecot instance; ``start()``/``stop()`` or use as a context manager.
 
     ``users`` maps user name to password (default ``{"alice": "secret"}``); the
@@ -202,24 +201,6 @@ class Dovecot:
         proc, self._proc = self._proc, None
         if proc is not None:
             terminate(proc)  # the master stops its children; SIGKILL catches stragglers
-
-    def stop(self) -> None:
-        """Stop the server (all its processes) and remove its directory."""
-        self._kill()
-        unregister(self)
-        if self.dir != Path() and self.dir.exists():
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def master_pid(self) -> int | None:

@@ -25,11 +25,11 @@ import subprocess
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
 from . import (
     LOOPBACK,
+    ManagedServer,
     ServerError,
     free_port,
     group_pids,
@@ -37,7 +37,6 @@ from . import (
     make_workdir,
     register,
     terminate,
-    unregister,
     wait_for_banner,
 )
 
@@ -107,7 +106,7 @@ def _make_queue(base: Path) -> None:
         path.chmod(mode)  # after mkdir: the umask must not trim it
 
 
-class Postfix:
+class Postfix(ManagedServer):
     """One Postfix instance; ``start()``/``stop()`` or use as a context manager.
 
     ``settings`` adds or overrides main.cf parameters (e.g. ``message_size_limit``).
@@ -275,24 +274,6 @@ class Postfix:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(master, signal.SIGKILL)
         terminate(proc)  # the start-fg shell
-
-    def stop(self) -> None:
-        """Stop every Postfix process of this instance and remove its directory."""
-        self._kill()
-        unregister(self)
-        if self.dir != Path() and self.dir.exists():
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def log(self) -> str:
         """The maillog (plus anything start-fg printed)."""

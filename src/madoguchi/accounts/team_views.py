@@ -36,10 +36,8 @@ def agent_admin(request: HttpRequest) -> HttpResponse:
     pending = Invitation.objects.filter(accepted_by__isnull=True, revoked=False).order_by("-pk")
     status = 400 if request.method == "POST" and not link else 200
     return render(request, "admin/team.html", {
-        **rail(request), "form": form, "link": link, "roles": Role,
-        "agents": [(a, MemberForm(initial={"role": a.role, "active": a.user.is_active},
-                                  prefix=f"a{a.pk}")) for a in agents],
-        "pending": pending, "me": admin,
+        **rail(request), "form": form, "link": link, "roles": Role, "agents": agents,
+        "pending": pending,
     }, status=status)  # fmt: skip
 
 

@@ -44,16 +44,15 @@ def bulk(request: HttpRequest) -> HttpResponse:
         Conversation.objects.filter(pk__in=data["ids"], mailbox__in=visible_mailboxes(request.user))
     )
     changed, refused = 0, 0
-    assignee = _assignee(data["assignee"], user_id)
-    allowed = _members_by_mailbox(assignee, convs)
+    assign, assignee = _assignee(data["assignee"], user_id)
+    # "me" and "nobody" are allowed wherever the user may look; anyone else must be a member
+    allowed = None if assignee is None or assignee == user_id else _member_of(assignee, convs)
     with transaction.atomic():
         for conv in convs:
-            if assignee is not _KEEP:
-                if assignee not in (None, user_id) and conv.mailbox_id not in allowed:
-                    refused += 1
-                else:
-                    assert assignee is None or isinstance(assignee, int)
-                    actions.assign_conversation(conv, assignee_id=assignee, actor_id=user_id)
+            if assign and allowed is not None and conv.mailbox_id not in allowed:
+                refused += 1
+            elif assign:
+                actions.assign_conversation(conv, assignee_id=assignee, actor_id=user_id)
             if data["status"]:
                 actions.change_status(conv, Status(data["status"]), actor_id=user_id)
             if data["tag"]:
@@ -73,27 +72,23 @@ def bulk(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
-_KEEP = object()
-
-
-def _assignee(value: str, user_id: int) -> int | None | object:
+def _assignee(value: str, user_id: int) -> tuple[bool, int | None]:
+    """(whether to change the assignee, to whom) from the form's "", "me", "none" or an id."""
     if value == "":
-        return _KEEP
+        return False, None
     if value == "me":
-        return user_id
+        return True, user_id
     if value == "none":
-        return None
-    return int(value)
+        return True, None
+    return True, int(value)
 
 
-def _members_by_mailbox(assignee: int | None | object, convs: list[Conversation]) -> set[int]:
-    """The mailboxes (of ``convs``) that ``assignee`` is a member of."""
-    if not isinstance(assignee, int):
-        return set()
-    if not User.objects.filter(pk=assignee, is_active=True).exists():
+def _member_of(user_id: int, convs: list[Conversation]) -> set[int]:
+    """The mailboxes (of ``convs``) that the active user ``user_id`` is a member of."""
+    if not User.objects.filter(pk=user_id, is_active=True).exists():
         return set()
     return set(
         Membership.objects.filter(
-            user_id=assignee, mailbox_id__in={c.mailbox_id for c in convs}
+            user_id=user_id, mailbox_id__in={c.mailbox_id for c in convs}
         ).values_list("mailbox_id", flat=True)
     )

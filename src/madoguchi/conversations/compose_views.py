@@ -7,13 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.queries import access_mailbox
 from madoguchi.conversations import queries
 from madoguchi.conversations.forms import ForwardForm, NewConversationForm
-from madoguchi.conversations.models import Conversation
 from madoguchi.conversations.templatetags.inbox import longdate
 from madoguchi.conversations.views import rail, sent_redirect
 from madoguchi.mail_out import actions as outbox
@@ -56,7 +54,7 @@ def forward(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
         form = ForwardForm(initial={"with_attachments": True}, max_bytes=limit)
     return render(request, "conversations/compose.html", {
         **rail(request), "form": form, "mailbox": conv.mailbox, "conv": conv, "source": source,
-        "sender": outbox.sender_for(conv, _author(request)),
+        "sender": outbox.sender_for(conv.mailbox, _author(request)),
     }, status=400 if form.errors else 200)  # fmt: skip
 
 
@@ -76,8 +74,7 @@ def new_conversation(request: HttpRequest, mailbox_id: int) -> HttpResponse:
             return sent_redirect(message)
     else:
         form = NewConversationForm(max_bytes=limit)
-    preview = Conversation(mailbox=mailbox, last_activity_at=timezone.now())
     return render(request, "conversations/compose.html", {
         **rail(request), "form": form, "mailbox": mailbox, "conv": None, "source": None,
-        "sender": outbox.sender_for(preview, _author(request)),
+        "sender": outbox.sender_for(mailbox, _author(request)),
     }, status=400 if form.errors else 200)  # fmt: skip

@@ -83,6 +83,7 @@ class ComposeForm(forms.Form):
     )
     html = forms.CharField(widget=forms.HiddenInput, required=False, max_length=400_000)
     attachments = FilesField(label=_("Attach files"))
+    text_required = True  # a forward may go without a word of its own
 
     def __init__(self, *args: Any, max_bytes: int = 25 * 1024 * 1024, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -115,8 +116,6 @@ class ComposeForm(forms.Form):
         elif self.text_required and not (data.get("text") or "").strip():
             self.add_error("text", _("Write something first."))
         return data
-
-    text_required = True
 
     def files_out(self) -> list[OutAttachment]:
         return [

@@ -111,7 +111,7 @@ def _render_conversation(
     return render(request, "conversations/conversation.html", {
         **rail(request), "conv": conv, "mailbox": conv.mailbox, "timeline": queries.timeline(conv),
         "members": members, "statuses": Status, "history": history, "form": form,
-        "sender": outbox.sender_for(conv, request.user),  # type: ignore[arg-type]
+        "sender": outbox.sender_for(conv.mailbox, request.user),  # type: ignore[arg-type]
         "undo_id": int(sent) if sent.isdigit() else None,
         "note_form": note_form or NoteForm(), "tag_form": tag_form or TagForm(), "draft": draft,
         "tags": conv.tags.order_by("name"), "all_tags": Tag.objects.order_by("name")[:500],

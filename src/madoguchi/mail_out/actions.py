@@ -43,10 +43,10 @@ MAX_ATTEMPTS = 8
 MAX_REFERENCES = 20
 
 
-def sender_for(conv: Conversation, author: User) -> Address:
+def sender_for(mailbox: Mailbox, author: User) -> Address:
+    """The From of mail ``author`` writes from ``mailbox``: "Sato (Support)" <support@…>."""
     agent = Agent.objects.filter(user=author).first()
     name = agent.name if agent else author.get_username()
-    mailbox = conv.mailbox
     display = (
         mailbox.sender_format.format(agent=name, mailbox=mailbox.name) if mailbox.name else name
     )
@@ -184,7 +184,7 @@ def _queue(
     html = content.html
     if html and signature:
         html += "<p>" + escape(signature).replace("\n", "<br>") + "</p>"
-    sender = sender_for(conv, author)
+    sender = sender_for(conv.mailbox, author)
     now = timezone.now()
     with transaction.atomic():
         message = Message.objects.create(

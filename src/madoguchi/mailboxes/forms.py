@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django import forms
@@ -150,11 +151,8 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
     def trial(self) -> Mailbox:
-        """An unsaved mailbox with the form's values, for "test connection"."""
-        mailbox = Mailbox(address=self.cleaned_data.get("address") or self.instance.address)
-        for name, value in vars(self.instance).items():
-            if not name.startswith("_"):
-                setattr(mailbox, name, value)
+        """An unsaved copy of the mailbox with the form's values, for "test connection"."""
+        mailbox: Mailbox = copy.copy(self.instance)  # validation put the typed fields on it
         for name, value in self.settings().items():
             setattr(mailbox, name, value)
         return mailbox

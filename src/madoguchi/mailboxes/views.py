@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from madoguchi.accounts.actions import set_members
+from madoguchi.accounts.models import Agent
 from madoguchi.accounts.queries import require_admin
 from madoguchi.conversations.views import rail
 from madoguchi.mailboxes import actions
@@ -28,20 +29,19 @@ def mailbox_admin(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def mailbox_new(request: HttpRequest) -> HttpResponse:
-    return _edit(request, Mailbox())
+    return _edit(request, require_admin(request.user), Mailbox())
 
 
 @login_required
 def mailbox_edit(request: HttpRequest, mailbox_id: int) -> HttpResponse:
-    require_admin(request.user)
+    admin = require_admin(request.user)
     mailbox = Mailbox.objects.filter(pk=mailbox_id).first()
     if mailbox is None:
         raise Http404("no such mailbox")
-    return _edit(request, mailbox)
+    return _edit(request, admin, mailbox)
 
 
-def _edit(request: HttpRequest, mailbox: Mailbox) -> HttpResponse:
-    admin = require_admin(request.user)
+def _edit(request: HttpRequest, admin: Agent, mailbox: Mailbox) -> HttpResponse:
     form = MailboxForm(request.POST or None, instance=mailbox)
     checks: dict[str, object] = {}
     if request.method == "POST" and form.is_valid():
