@@ -27,6 +27,7 @@ VARIABLES: dict[str, str] = {
     "MADOGUCHI_LMTP_BIND": "127.0.0.1:2424",
     "MADOGUCHI_MAX_MESSAGE_BYTES": "52428800",
     "MADOGUCHI_IMAP_POLL_SECONDS": "60",
+    "MADOGUCHI_LIVE_POLL_SECONDS": "0.5",
     "MADOGUCHI_LOG_LEVEL": "INFO",
 }
 
@@ -53,6 +54,7 @@ class Runtime:
     lmtp_bind: Bind
     max_message_bytes: int
     imap_poll_seconds: int
+    live_poll_seconds: float
     blob_dir: Path
 
 
@@ -148,6 +150,17 @@ def integer(name: str, *, minimum: int = 0) -> int:
         raise ConfigError(f"{name}: expected a whole number, got {value!r}") from None
     if number < minimum:
         raise ConfigError(f"{name}: must be at least {minimum}, got {number}")
+    return number
+
+
+def seconds(name: str, *, minimum: float) -> float:
+    value = env(name) or VARIABLES[name]
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a number of seconds, got {value!r}") from None
+    if not number >= minimum:
+        raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
     return number
 
 

@@ -17,6 +17,7 @@ MADOGUCHI = config.Runtime(
     lmtp_bind=config.bind("MADOGUCHI_LMTP_BIND"),
     max_message_bytes=config.integer("MADOGUCHI_MAX_MESSAGE_BYTES", minimum=1024),
     imap_poll_seconds=config.integer("MADOGUCHI_IMAP_POLL_SECONDS", minimum=1),
+    live_poll_seconds=config.seconds("MADOGUCHI_LIVE_POLL_SECONDS", minimum=0.05),
     blob_dir=DATA_DIR / "blobs",
 )
 
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
     "madoguchi.conversations",
     "madoguchi.mail_in",
     "madoguchi.mail_out",
+    "madoguchi.live",
 ]
 
 MIDDLEWARE = [
@@ -48,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "madoguchi.accounts.middleware.AgentPreferencesMiddleware",
+    "madoguchi.live.middleware.LiveCursorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

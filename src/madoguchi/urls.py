@@ -41,6 +41,7 @@ urlpatterns = [
     path("c/<int:pk>/reply", inbox.reply, name="reply"),
     path("c/<int:pk>/note", inbox.note, name="note"),
     path("c/<int:pk>/draft", compose.save_draft, name="draft"),
+    path("c/<int:pk>/draft/discard", compose.discard_draft, name="discard_draft"),
     path("c/<int:pk>/m/<int:message_id>/forward", compose.forward, name="forward"),
     path("m/<int:mailbox_id>/compose", compose.new_conversation, name="compose"),
     path("c/<int:pk>/tags", inbox.tag, name="tag"),

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,18 +39,18 @@ def browser_context_args(browser_context_args):
             "viewport": {"width": 1280, "height": 800}}  # fmt: skip
 
 
-@pytest.fixture
-def web(transactional_db) -> Iterator[str]:
-    """Base URL of a `madoguchi run web` process on the test database."""
+@contextmanager
+def web_process(*roles: str) -> Iterator[str]:
+    """A `madoguchi run ROLES` process on the test database; yields its base URL."""
     port = free_port()
     env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url(),
            "MADOGUCHI_WEB_BIND": f"127.0.0.1:{port}"}  # fmt: skip
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    command = [sys.executable, "-m", "madoguchi.cli", "run", "web", "worker"]
+    command = [sys.executable, "-m", "madoguchi.cli", "run", *roles]
     proc = subprocess.Popen(command, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        wait_for_port("127.0.0.1", port, timeout=60)
+        wait_for_port("127.0.0.1", port, timeout=60, proc=proc)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
@@ -57,6 +58,13 @@ def web(transactional_db) -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture
+def web(transactional_db) -> Iterator[str]:
+    """Base URL of a `madoguchi run web worker` process on the test database."""
+    with web_process("web", "worker") as base:
+        yield base
 
 
 @pytest.fixture

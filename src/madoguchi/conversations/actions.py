@@ -262,6 +262,17 @@ def assign_conversation(conv: Conversation, *, assignee_id: int | None, actor_id
         conv.save(update_fields=fields)
 
 
+def claim(conv: Conversation, *, user_id: int) -> bool:
+    """Take ``conv`` if nobody has it yet (under a lock: of two at once, the first wins)."""
+    with transaction.atomic():
+        Conversation.objects.select_for_update().filter(pk=conv.pk).first()
+        conv.refresh_from_db()
+        if conv.assignee_id is not None:
+            return False
+        assign_conversation(conv, assignee_id=user_id, actor_id=user_id)
+        return True
+
+
 def _agent_name(user_id: int | None) -> str:
     from madoguchi.accounts.models import Agent
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.queries import access_mailbox
-from madoguchi.conversations import queries
+from madoguchi.conversations import actions, queries
 from madoguchi.conversations.forms import ForwardForm, NewConversationForm
 from madoguchi.conversations.templatetags.inbox import longdate
 from madoguchi.conversations.views import rail, sent_redirect
@@ -32,7 +32,18 @@ def save_draft(request: HttpRequest, pk: int) -> JsonResponse:
         drafts.discard(conv, _author(request))
         return JsonResponse({"saved": False})
     draft = drafts.save(conv, _author(request), **fields)
+    if conv.assignee_id is None and conv.mailbox.assign_on_reply:
+        # "I'm on it": the others see it taken as soon as someone begins to answer
+        actions.claim(conv, user_id=_author(request).pk)
     return JsonResponse({"saved": True, "at": longdate(draft.updated_at)})
+
+
+@login_required
+@require_POST
+def discard_draft(request: HttpRequest, pk: int) -> HttpResponse:
+    conv = queries.access_conversation(request.user, pk)
+    drafts.discard(conv, _author(request))
+    return redirect("conversation", pk=conv.pk)
 
 
 @login_required

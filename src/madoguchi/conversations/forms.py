@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
+from madoguchi.conversations.queries import Marks
 from madoguchi.mail import Address
 from madoguchi.mail.compose import OutAttachment
 from madoguchi.mail.rich import clean_rich, rich_to_text
@@ -133,6 +134,15 @@ class ReplyForm(ComposeForm):
         ],
         initial="send",
     )
+    # the send guard: the newest message and note the author had seen (queries.Marks)
+    seen_message = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+    seen_note = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+
+    def seen(self) -> Marks | None:
+        message, note = self.cleaned_data.get("seen_message"), self.cleaned_data.get("seen_note")
+        if message is None or note is None:
+            return None  # an old page without marks: no guard rather than a refusal
+        return Marks(message, note)
 
 
 class ForwardForm(ComposeForm):

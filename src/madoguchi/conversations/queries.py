@@ -10,7 +10,14 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from madoguchi.accounts.queries import visible_mailboxes
-from madoguchi.conversations.models import Attachment, Conversation, Kind, Message, Status
+from madoguchi.conversations.models import (
+    Attachment,
+    Conversation,
+    Kind,
+    Message,
+    Note,
+    Status,
+)
 from madoguchi.mailboxes.models import Mailbox
 
 PAGE = 50
@@ -33,6 +40,35 @@ def access_conversation(user: User, pk: int) -> Conversation:
     if conv is None:
         raise Http404("no such conversation")
     return conv
+
+
+@dataclass(frozen=True)
+class Marks:
+    """How far a conversation went: its newest message and note (the send guard's "seen")."""
+
+    message_id: int
+    note_id: int
+
+
+def marks(conv: Conversation) -> Marks:
+    newest = conv.messages.order_by("-pk").values_list("pk", flat=True).first()
+    note = conv.notes.order_by("-pk").values_list("pk", flat=True).first()
+    return Marks(newest or 0, note or 0)
+
+
+def changes_since(conv: Conversation, seen: Marks) -> list[Message | Note]:
+    """Messages (in or out, not taken back) and notes that arrived after ``seen``, in order."""
+    messages = list(
+        conv.messages.filter(pk__gt=seen.message_id)
+        .exclude(outbox__status="cancelled")
+        .select_related("author__agent")
+        .order_by("pk")
+    )
+    notes = list(conv.notes.filter(pk__gt=seen.note_id).select_related("author__agent"))
+    items: list[Message | Note] = [*messages, *notes]
+    return sorted(
+        items, key=lambda item: item.received_at if isinstance(item, Message) else item.created_at
+    )
 
 
 def access_message(user: User, conversation: Conversation, pk: int) -> Message:

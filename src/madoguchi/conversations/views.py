@@ -104,6 +104,7 @@ def _render_conversation(
     note_form: NoteForm | None = None,
     tag_form: TagForm | None = None,
     draft: Draft | None = None,
+    stale: list[object] | None = None,
 ) -> HttpResponse:
     members = User.objects.filter(memberships__mailbox=conv.mailbox).select_related("agent")
     history = queries.customer_history(request.user, conv)
@@ -115,6 +116,7 @@ def _render_conversation(
         "undo_id": int(sent) if sent.isdigit() else None,
         "note_form": note_form or NoteForm(), "tag_form": tag_form or TagForm(), "draft": draft,
         "tags": conv.tags.order_by("name"), "all_tags": Tag.objects.order_by("name")[:500],
+        "stale": stale,
     }, status=status)  # fmt: skip
 
 
@@ -220,13 +222,39 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _render_conversation(request, conv, form=form, status=400)
     then = {"done": Status.DONE, "hold": Status.HOLD}.get(form.cleaned_data["then"])
-    message = outbox.queue_reply(
-        conv, author=request.user, text=form.cleaned_data["text"],  # type: ignore[arg-type]
-        to=form.cleaned_data["to"], cc=form.cleaned_data["cc"], then=then,
-        html=form.cleaned_data["html"], attachments=form.files_out(),
-    )  # fmt: skip
+    try:
+        message = outbox.queue_reply(
+            conv, author=request.user, text=form.cleaned_data["text"],  # type: ignore[arg-type]
+            to=form.cleaned_data["to"], cc=form.cleaned_data["cc"], then=then,
+            html=form.cleaned_data["html"], attachments=form.files_out(),
+            seen=form.seen(),
+        )  # fmt: skip
+    except outbox.Stale as refused:
+        return _stale(request, conv, refused)
     drafts.discard(conv, request.user)  # type: ignore[arg-type]
     return sent_redirect(message)
+
+
+def _stale(request: HttpRequest, conv: Conversation, refused: outbox.Stale) -> HttpResponse:
+    """Refused by the send guard: show what came, keep what they wrote, now against it.
+
+    Sending again is "send anyway"; it is refused again only if yet more arrives.
+    """
+    data = request.POST.copy()
+    now = queries.marks(conv)
+    data["seen_message"], data["seen_note"] = str(now.message_id), str(now.note_id)
+    form = ReplyForm(data, max_bytes=conv.mailbox.max_message_bytes)
+    form.is_valid()
+    fields = {name: data.get(name, "") for name in ("to", "cc", "text", "html")}
+    draft = drafts.save(conv, request.user, **fields)  # type: ignore[arg-type]
+    return _render_conversation(
+        request,
+        conv,
+        form=form,
+        status=409,
+        draft=draft,
+        stale=refused.changes,  # type: ignore[arg-type]
+    )
 
 
 @login_required
@@ -266,9 +294,12 @@ def _refused(request: HttpRequest, conv: Conversation, **forms: NoteForm | TagFo
 
 def _reply_form(conv: Conversation, *, reply_all: bool = False) -> ReplyForm:
     to, cc = outbox.reply_recipients(conv, reply_all=reply_all)
+    seen = queries.marks(conv)
     return ReplyForm(
-        initial={"to": to, "cc": cc, "then": "send"}, max_bytes=conv.mailbox.max_message_bytes
-    )
+        initial={"to": to, "cc": cc, "then": "send", "seen_message": seen.message_id,
+                 "seen_note": seen.note_id},
+        max_bytes=conv.mailbox.max_message_bytes,
+    )  # fmt: skip
 
 
 @login_required

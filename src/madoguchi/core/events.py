@@ -2,13 +2,45 @@
 
 The row is written inside the caller's transaction, so an event exists exactly when the
 change it describes was committed (an outbox, as in Zulip's ``send_event_on_commit``).
+
+Every write also rings a doorbell for whoever follows the log (``live.hub``): in this
+process through ``on_commit`` callbacks registered with ``subscribe``, and in other
+processes, on PostgreSQL, with ``NOTIFY`` inside the same transaction (delivered only if it
+commits). Other processes on SQLite notice new rows by polling.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.db import connection, transaction
+
 from madoguchi.core.models import Event
+
+#: The PostgreSQL channel that announces new rows of the event log (and of presence pulses).
+CHANNEL = "madoguchi_live"
+_subscribers: list[Callable[[], None]] = []
+
+
+def subscribe(callback: Callable[[], None]) -> None:
+    """Call ``callback`` (from any thread) after each commit that wrote events."""
+    if callback not in _subscribers:
+        _subscribers.append(callback)
+
+
+def _ring() -> None:
+    for callback in list(_subscribers):
+        callback()
+
+
+def announce() -> None:
+    """Ring the doorbell for rows written in the current transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"NOTIFY {CHANNEL}")
+    if _subscribers:
+        transaction.on_commit(_ring)
 
 
 def build(
@@ -30,7 +62,9 @@ def build(
 
 
 def record_many(items: list[Event]) -> None:
-    Event.objects.bulk_create(items)
+    if items:
+        Event.objects.bulk_create(items)
+        announce()
 
 
 def record(
@@ -45,4 +79,5 @@ def record(
         type, mailbox_id=mailbox_id, conversation_id=conversation_id, actor_id=actor_id, **data
     )
     event.save()
+    announce()
     return event

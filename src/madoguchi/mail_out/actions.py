@@ -28,9 +28,11 @@ from madoguchi.conversations.models import (
     Conversation,
     Direction,
     Message,
+    Note,
     Status,
     ThreadRule,
 )
+from madoguchi.conversations.queries import Marks, changes_since
 from madoguchi.core import blobs, events
 from madoguchi.mail import Address
 from madoguchi.mail.compose import OutAttachment, Outgoing, build
@@ -70,6 +72,14 @@ def reply_recipients(conv: Conversation, *, reply_all: bool) -> tuple[list[Addre
     return to, list({a.email.lower(): a for a in cc}.values())
 
 
+class Stale(Exception):
+    """Refused by the send guard: the conversation changed after the reply was begun."""
+
+    def __init__(self, changes: list[Message | Note]) -> None:
+        super().__init__(f"{len(changes)} new item(s) since the reply was begun")
+        self.changes = changes
+
+
 @dataclass(frozen=True)
 class Content:
     """What the agent wrote: plain text, optionally sanitized HTML, and files."""
@@ -89,15 +99,22 @@ def queue_reply(
     then: Status | None = None,
     html: str = "",
     attachments: list[OutAttachment] | None = None,
+    seen: Marks | None = None,
 ) -> Message:
-    """Queue a reply from the shared address; the caller checked ``author`` may reply."""
+    """Queue a reply from the shared address; the caller checked ``author`` may reply.
+
+    ``seen`` is the conversation as the author saw it when they began: if a message or a
+    note came after it, nothing is queued and ``Stale`` says what came. The check and the
+    write happen under a lock on the conversation, so of two replies begun on the same
+    state and sent at once exactly one is queued.
+    """
     last = _last_inbound(conv)
     subject = (
         conv.subject if conv.subject.lower().startswith(("re:", "re：")) else f"Re: {conv.subject}"
     )
     return _queue(
         conv, author=author, subject=subject, to=to, cc=cc or [], then=then,
-        content=Content(text, html, attachments or []),
+        content=Content(text, html, attachments or []), seen=seen,
         in_reply_to=last.message_id if last else "", references=_references(last),
     )  # fmt: skip
 
@@ -178,6 +195,7 @@ def _queue(
     content: Content,
     in_reply_to: str,
     references: list[str],
+    seen: Marks | None = None,
 ) -> Message:
     signature = conv.mailbox.signature.strip()
     body = content.text.rstrip() + (f"\n\n{signature}\n" if signature else "\n")
@@ -187,6 +205,11 @@ def _queue(
     sender = sender_for(conv.mailbox, author)
     now = timezone.now()
     with transaction.atomic():
+        # the lock orders concurrent sends (SQLite: the IMMEDIATE transaction already does)
+        Conversation.objects.select_for_update().filter(pk=conv.pk).first()
+        conv.refresh_from_db()
+        if seen is not None and (changes := changes_since(conv, seen)):
+            raise Stale(changes)
         message = Message.objects.create(
             mailbox=conv.mailbox,
             conversation=conv,

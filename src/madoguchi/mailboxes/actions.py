@@ -14,6 +14,7 @@ from madoguchi.mailboxes.models import Mailbox
 EDITABLE = {
     "name",
     "signature",
+    "assign_on_reply",
     "max_message_bytes",
     "imap_host",
     "imap_port",

@@ -18,6 +18,7 @@ SECRET_FIELDS = ("imap_password", "smtp_password")
 SECTIONS: list[tuple[Any, list[str]]] = [
     (_("Address"), ["address", "name", "signature"]),
     (_("Outgoing mail"), ["sender_format", "outbound_charset", "undo_seconds", "max_message_mb"]),
+    (_("Working together"), ["assign_on_reply"]),
     (_("Receiving (IMAP)"), [
         "imap_host", "imap_port", "imap_security", "imap_user", "imap_password",
         "imap_folder", "imap_after_fetch", "imap_move_to",
@@ -60,6 +61,7 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
         model = Mailbox
         fields = [
             "address", "name", "signature", "sender_format", "outbound_charset", "undo_seconds",
+            "assign_on_reply",
             "imap_host", "imap_port", "imap_security", "imap_user", "imap_folder",
             "imap_after_fetch", "imap_move_to",
             "smtp_host", "smtp_port", "smtp_security", "smtp_user",
@@ -71,6 +73,7 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
             "sender_format": _("Sender name"),
             "outbound_charset": _("Character set of outgoing mail"),
             "undo_seconds": _("Seconds to undo a sent reply"),
+            "assign_on_reply": _("Beginning a reply on an unassigned conversation assigns it"),
             "imap_host": _("IMAP host"),
             "imap_port": _("IMAP port"),
             "imap_security": _("IMAP security"),

@@ -54,6 +54,8 @@ class Mailbox(models.Model):
     )
     #: Seconds a sent reply waits in the outbox, during which "undo" takes it back.
     undo_seconds = models.PositiveIntegerField(default=5)
+    #: Beginning a reply on a conversation nobody has assigns it to the one replying.
+    assign_on_reply = models.BooleanField(default=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
 

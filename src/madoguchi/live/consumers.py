@@ -1,0 +1,140 @@
+"""The WebSocket end of one browser tab (``/live``).
+
+A tab connects with the id of the last event its page knew (``?after=``) and gets every
+event of its mailboxes since, then each new one as the hub hands it over, and the presence
+of others. It sends where it is: ``{"conversation": 12, "state": "viewing"|"replying"}``,
+or ``{"conversation": null}`` when it leaves one. Writes go through a queue per tab, so a
+slow browser delays only itself; one that falls too far behind is closed and, on
+reconnecting, catches up from the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth.models import User
+from django.http import Http404
+
+from madoguchi.core.models import Event
+from madoguchi.live.hub import EVENT_FIELDS, Hub, event_payload, names_of
+from madoguchi.live.presence import STATES
+
+log = logging.getLogger("madoguchi.live")
+#: The most events a reconnecting tab is sent; beyond that it reloads its page instead.
+REPLAY = 300
+#: The most messages waiting for one tab before it is closed (it reconnects and catches up).
+BACKLOG = 5000
+CLOSE_UNAUTHORIZED, CLOSE_BEHIND, CLOSE_GONE = 4401, 4408, 4403
+
+
+def _who(user: User) -> tuple[int, str, frozenset[int]] | None:
+    from madoguchi.accounts.queries import agent_of, visible_mailboxes
+
+    agent = agent_of(user)
+    if agent is None or not user.is_active:
+        return None
+    return user.pk, agent.name, frozenset(visible_mailboxes(user).values_list("pk", flat=True))
+
+
+def _missed(after: int, mailboxes: frozenset[int]) -> list[str] | None:
+    """The events since ``after`` in these mailboxes; None when there are too many."""
+    rows = list(
+        Event.objects.filter(id__gt=after, mailbox_id__in=mailboxes)
+        .order_by("id")
+        .values(*EVENT_FIELDS)[: REPLAY + 1]
+    )
+    if len(rows) > REPLAY:
+        return None
+    names = names_of({r["actor_id"] for r in rows if r["actor_id"]})
+    return [event_payload(r, names.get(r["actor_id"], "")) for r in rows]
+
+
+def _mailbox_of(user: User, conversation_id: int) -> int | None:
+    from madoguchi.conversations.queries import access_conversation
+
+    try:
+        return access_conversation(user, conversation_id).mailbox_id
+    except Http404:
+        return None
+
+
+class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
+    hub: Hub | None = None
+    key = ""
+    agent_id = 0
+    name = ""
+    mailboxes: frozenset[int] = frozenset()
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        who = await database_sync_to_async(_who)(user) if user and user.is_authenticated else None
+        if who is None:
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        self.agent_id, self.name, self.mailboxes = who
+        self.key = uuid.uuid4().hex
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._where: dict[int, int | None] = {}
+        self.hub = await Hub.get()
+        await self.accept()
+        self.hub.join(self)
+        self._writer = asyncio.create_task(self._write())
+        after = parse_qs(self.scope.get("query_string", b"").decode()).get("after", [""])[0]
+        if after.isdigit():
+            missed = await database_sync_to_async(_missed)(int(after), self.mailboxes)
+            for text in missed if missed is not None else [json.dumps({"type": "resync"})]:
+                self.push(text)
+        self.push(self.hub.snapshot(self))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.hub is None or not text_data:
+            return
+        try:
+            said: Any = json.loads(text_data)
+            conversation, state = said.get("conversation"), said.get("state", "viewing")
+        except (ValueError, AttributeError):
+            return  # not ours to answer: a bad message changes nothing
+        if conversation is None:
+            self.hub.place(self, None, None, "gone")
+            return
+        if (
+            not isinstance(conversation, int)
+            or isinstance(conversation, bool)
+            or state not in STATES
+        ):
+            return
+        if conversation not in self._where:
+            self._where[conversation] = await database_sync_to_async(_mailbox_of)(
+                self.scope["user"], conversation
+            )
+        mailbox = self._where[conversation]
+        if mailbox is not None:
+            self.hub.place(self, mailbox, conversation, state)
+
+    async def disconnect(self, code: int) -> None:
+        if self.hub is not None:
+            self.hub.leave(self)
+            self._writer.cancel()
+            self.hub = None
+
+    def push(self, text: str) -> None:
+        if self._queue.qsize() >= BACKLOG:
+            self.shut(CLOSE_BEHIND)
+            return
+        self._queue.put_nowait(text)
+
+    def shut(self, code: int = CLOSE_GONE) -> None:
+        """Close from the hub's side: access gone, or too far behind."""
+        asyncio.get_running_loop().create_task(self.close(code=code))
+
+    async def _write(self) -> None:
+        while True:
+            text = await self._queue.get()
+            await self.send(text_data=text)
