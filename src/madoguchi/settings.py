@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "madoguchi.conversations",
     "madoguchi.mail_in",
     "madoguchi.mail_out",
+    "madoguchi.notifications",
     "madoguchi.live",
 ]
 

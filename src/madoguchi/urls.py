@@ -6,10 +6,12 @@ from django.urls import path
 
 from madoguchi.accounts import team_views as team
 from madoguchi.accounts import views as accounts
+from madoguchi.conversations import approval_views as approval
 from madoguchi.conversations import bulk
 from madoguchi.conversations import compose_views as compose
 from madoguchi.conversations import views as inbox
 from madoguchi.mailboxes import views as mailboxes
+from madoguchi.notifications import views as notifications
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -47,8 +49,14 @@ urlpatterns = [
     path("c/<int:pk>/tags", inbox.tag, name="tag"),
     path("c/<int:pk>/tags/<int:tag_id>/remove", inbox.untag, name="untag"),
     path("bulk", bulk.bulk, name="bulk"),
+    path("approvals/", approval.approvals, name="approvals"),
+    path("approvals/<int:message_id>", approval.review, name="review"),
     path("c/<int:pk>/m/<int:message_id>/undo", inbox.undo, name="undo"),
     path("c/<int:pk>/m/<int:message_id>/html", inbox.message_html, name="message_html"),
     path("c/<int:pk>/m/<int:message_id>/raw", inbox.message_raw, name="message_raw"),
     path("a/<int:pk>/", inbox.attachment, name="attachment"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/read", notifications.notifications_read, name="notifications_read"),
+    path("notifications/<int:pk>/", notifications.notification_open, name="notification_open"),
+    path("notifications/<int:pk>.json", notifications.notification_json, name="notification_json"),
 ]

@@ -79,6 +79,23 @@ def team(transactional_db) -> dict[str, object]:
     return {"support": support, "sales": sales, "sato": sato, "kato": kato}
 
 
+@pytest.fixture
+def suzuki(team) -> Agent:
+    """A second member of the support mailbox."""
+    agent = create_agent("suzuki", password="pw-suzuki-123", display_name="鈴木 一郎")
+    add_member(team["support"], agent.user)
+    return agent
+
+
+@pytest.fixture
+def two(browser, browser_context_args):
+    """Two pages in two browser contexts: two agents signed in side by side."""
+    contexts = [browser.new_context(**browser_context_args) for _ in range(2)]
+    yield [c.new_page() for c in contexts]
+    for c in contexts:
+        c.close()
+
+
 def login(page, base: str, username: str, password: str) -> None:
     page.goto(f"{base}/login/")
     page.fill("#id_username", username)

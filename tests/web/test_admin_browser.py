@@ -27,7 +27,7 @@ def test_add_a_mailbox_and_test_its_imap_connection(page, web, team, dovecot):
     page.select_option("#id_imap_security", "none")
     page.fill("#id_imap_user", dovecot.user)
     page.fill("#id_imap_password", "wrong-password")
-    page.check("label:has-text('佐藤 花子') input")
+    page.check("#id_members label:has-text('佐藤 花子') input")
     page.click("button:has-text('IMAP 接続をテスト')")
     expect(page.locator("#check-imap")).to_contain_text("ログイン")
     expect(page.locator("#check-imap")).to_have_class("check error")

@@ -7,7 +7,7 @@ import time
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from madoguchi.accounts.actions import add_member, create_agent, set_members
+from madoguchi.accounts.actions import add_member, set_members
 from madoguchi.conversations import actions
 from madoguchi.conversations.models import Conversation
 from madoguchi.core import events
@@ -31,13 +31,6 @@ def _presence(conv: Conversation, agents):
     return lambda m: (
         m["type"] == "presence" and m["conversation"] == conv.pk and agents(m["agents"])
     )
-
-
-@pytest.fixture
-def suzuki(team):
-    agent = create_agent("suzuki", password="pw-suzuki-123", display_name="鈴木 一郎")
-    add_member(team["support"], agent.user)
-    return agent
 
 
 def test_an_agent_gets_events_of_their_mailboxes_only(web, team):

@@ -7,7 +7,6 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from madoguchi.accounts.actions import add_member, create_agent
 from madoguchi.conversations import actions
 from madoguchi.mailboxes.actions import update_mailbox
 from tests.mail_in.helpers import deliver
@@ -15,21 +14,6 @@ from tests.mailmaker import make_mail
 from tests.web.conftest import login, shot, web_process
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def suzuki(team):
-    agent = create_agent("suzuki", password="pw-suzuki-123", display_name="鈴木 一郎")
-    add_member(team["support"], agent.user)
-    return agent
-
-
-@pytest.fixture
-def two(browser, browser_context_args):
-    contexts = [browser.new_context(**browser_context_args) for _ in range(2)]
-    yield [c.new_page() for c in contexts]
-    for c in contexts:
-        c.close()
 
 
 def _mail(n: int, subject: str = "納期の確認"):

@@ -58,11 +58,41 @@ def set_members(mailbox: Mailbox, users: list[User], *, actor_id: int | None = N
             )
 
 
-def update_preferences(agent: Agent, *, display_name: str, language: str, time_zone: str) -> None:
-    """The agent changes their own name, language or time zone."""
+def set_needs_approval(mailbox: Mailbox, users: list[User], *, actor_id: int | None = None) -> None:
+    """Make the replies of exactly these members of ``mailbox`` wait for approval."""
+    with transaction.atomic():
+        wanted = {u.pk for u in users}
+        for m in Membership.objects.filter(mailbox=mailbox).select_for_update():
+            if m.needs_approval != (m.user_id in wanted):
+                m.needs_approval = m.user_id in wanted
+                m.save(update_fields=["needs_approval"])
+                events.record(
+                    "mailbox.approval_changed",
+                    mailbox_id=mailbox.pk,
+                    actor_id=actor_id,
+                    user=m.user_id,
+                    needs_approval=m.needs_approval,
+                )
+
+
+def update_preferences(
+    agent: Agent,
+    *,
+    display_name: str,
+    language: str,
+    time_zone: str,
+    notify_by_mail: bool | None = None,
+    email: str | None = None,
+) -> None:
+    """The agent changes their own name, language, time zone or notification mail."""
     with transaction.atomic():
         agent.display_name, agent.language, agent.time_zone = display_name, language, time_zone
-        agent.save(update_fields=["display_name", "language", "time_zone"])
+        if notify_by_mail is not None:
+            agent.notify_by_mail = notify_by_mail
+        agent.save(update_fields=["display_name", "language", "time_zone", "notify_by_mail"])
+        if email is not None and email != agent.user.email:
+            agent.user.email = email
+            agent.user.save(update_fields=["email"])
         events.record(
             "agent.preferences", actor_id=agent.user_id, language=language, time_zone=time_zone
         )

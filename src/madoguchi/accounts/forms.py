@@ -30,11 +30,26 @@ class PreferencesForm(forms.ModelForm):  # type: ignore[type-arg]
         choices=[("", _("As the browser says")), *settings.LANGUAGES],
     )
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zones)
+    email = forms.EmailField(label=_("Your mail address"), required=False)
+    field_order = ["display_name", "language", "time_zone", "email", "notify_by_mail"]
 
     class Meta:
         model = Agent
-        fields = ["display_name", "language", "time_zone"]
-        labels = {"display_name": _("Your name as the team and customers see it")}
+        fields = ["display_name", "language", "time_zone", "notify_by_mail"]
+        labels = {
+            "display_name": _("Your name as the team and customers see it"),
+            "notify_by_mail": _("Also send me my notifications by mail"),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].initial = self.instance.user.email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("notify_by_mail") and not data.get("email"):
+            self.add_error("email", _("Notification mail needs your mail address."))
+        return data
 
 
 class InviteForm(forms.Form):

@@ -24,6 +24,8 @@ class Agent(models.Model):
     #: '' means: follow the browser's Accept-Language.
     language = models.CharField(max_length=8, blank=True, choices=settings.LANGUAGES)
     time_zone = models.CharField(max_length=64, default="Asia/Tokyo")
+    #: Notifications also by mail, to the user's address.
+    notify_by_mail = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.name
@@ -46,6 +48,8 @@ class Membership(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
+    #: This agent's replies from this mailbox wait for a manager's approval.
+    needs_approval = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["mailbox", "user"], name="membership_uniq")]

@@ -44,3 +44,11 @@ def require_admin(user: AbstractBaseUser | AnonymousUser) -> Agent:
     if agent is None or agent.role != Role.ADMIN or not user.is_active:
         raise PermissionDenied("admins only")
     return agent
+
+
+def require_reviewer(user: AbstractBaseUser | AnonymousUser) -> Agent:
+    """Approving replies is for managers and admins; anyone else gets the 403 page."""
+    agent = agent_of(user)
+    if agent is None or agent.role not in (Role.MANAGER, Role.ADMIN) or not user.is_active:
+        raise PermissionDenied("managers only")
+    return agent

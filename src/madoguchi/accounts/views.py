@@ -23,6 +23,8 @@ def preferences(request: HttpRequest) -> HttpResponse:
             display_name=form.cleaned_data["display_name"],
             language=form.cleaned_data["language"],
             time_zone=form.cleaned_data["time_zone"],
+            notify_by_mail=form.cleaned_data["notify_by_mail"],
+            email=form.cleaned_data["email"],
         )
         response = redirect("preferences")
         response["Location"] += "?saved=1"

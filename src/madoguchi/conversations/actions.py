@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from madoguchi.conversations.contacts import contacts_for
@@ -31,6 +31,9 @@ from madoguchi.core.models import Event
 from madoguchi.mail import Address, ParsedMail
 from madoguchi.mail_in.models import RawMessage
 from madoguchi.mailboxes.models import Mailbox
+from madoguchi.notifications.actions import notify
+from madoguchi.notifications.mentions import mentioned
+from madoguchi.notifications.models import Kind
 
 MAX_REFS = 30
 
@@ -209,6 +212,9 @@ def _touch_existing(batch: list[Inbound], now: datetime) -> list[Event]:
     Conversation.objects.bulk_update(
         convs, ["message_count", "last_activity_at", "snippet", "waiting_since", "status"]
     )
+    for conv in convs:
+        if conv.assignee_id is not None:
+            notify([conv.assignee_id], Kind.CUSTOMER_REPLIED, conversation=conv, actor_id=None)
     return log
 
 
@@ -260,6 +266,7 @@ def assign_conversation(conv: Conversation, *, assignee_id: int | None, actor_id
             _set_status(conv, Status.OPEN, actor_id=actor_id, reason="claimed")
             fields.append("status")
         conv.save(update_fields=fields)
+        notify([assignee_id], Kind.ASSIGNED, conversation=conv, actor_id=actor_id)
 
 
 def claim(conv: Conversation, *, user_id: int) -> bool:
@@ -306,7 +313,10 @@ def _set_status(conv: Conversation, status: Status, *, actor_id: int, reason: st
 
 
 def add_note(conv: Conversation, *, author_id: int, text: str) -> Note:
-    """An internal note; caller checked ``author`` may see ``conv``."""
+    """An internal note; caller checked ``author`` may see ``conv``.
+
+    Agents it mentions (``@sato``, ``@佐藤花子``) who may see the mailbox are notified.
+    """
     with transaction.atomic():
         note = Note.objects.create(conversation=conv, author_id=author_id, text=text.strip())
         events.record(
@@ -316,7 +326,21 @@ def add_note(conv: Conversation, *, author_id: int, text: str) -> Note:
             actor_id=author_id,
             note=note.pk,
         )
+        if "@" in text or "＠" in text:
+            notify(mentioned(text, _mentionable(conv)), Kind.MENTIONED, conversation=conv,
+                   actor_id=author_id)  # fmt: skip
     return note
+
+
+def _mentionable(conv: Conversation) -> list[tuple[int, list[str]]]:
+    """Who a note on ``conv`` can mention: its mailbox's members and the admins."""
+    from madoguchi.accounts.models import Agent, Role
+
+    agents = Agent.objects.filter(
+        Q(user__memberships__mailbox_id=conv.mailbox_id) | Q(role=Role.ADMIN),
+        user__is_active=True,
+    ).select_related("user")
+    return [(a.user_id, [a.user.username, a.name]) for a in agents.distinct()]
 
 
 def tag_conversation(conv: Conversation, name: str, *, actor_id: int) -> Tag:

@@ -29,6 +29,8 @@ VIEWS = ("mine", "unassigned", "all")
 SORTS = ("activity", "waiting")
 
 User = AbstractBaseUser | AnonymousUser
+#: Events the timeline does not show as lines (the message or note itself shows instead).
+QUIET_EVENTS = ["message.received", "conversation.created", "note.added", "notification.created"]
 
 
 def access_conversation(user: User, pk: int) -> Conversation:
@@ -194,9 +196,7 @@ def timeline(conv: Conversation) -> list[Message | object]:
     )
     notes = list(conv.notes.select_related("author__agent").order_by("pk"))
     log = list(
-        conv.events.select_related("actor__agent")
-        .exclude(type__in=["message.received", "conversation.created", "note.added"])
-        .order_by("pk")
+        conv.events.select_related("actor__agent").exclude(type__in=QUIET_EVENTS).order_by("pk")
     )
     merged: list[tuple[datetime, int, object]] = [(m.received_at, 1, m) for m in messages]
     merged += [(n.created_at, 2, n) for n in notes]

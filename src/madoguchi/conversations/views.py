@@ -9,7 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from madoguchi.accounts.queries import access_mailbox, visible_mailboxes
+from madoguchi.accounts.models import Agent
+from madoguchi.accounts.queries import access_mailbox, agent_of, visible_mailboxes
 from madoguchi.conversations import actions, queries
 from madoguchi.conversations.forms import NoteForm, ReplyForm, TagForm
 from madoguchi.conversations.models import Conversation, Message, Status, Tag
@@ -17,8 +18,9 @@ from madoguchi.conversations.rows import rows_for
 from madoguchi.core import blobs
 from madoguchi.mail_out import actions as outbox
 from madoguchi.mail_out import drafts
-from madoguchi.mail_out.models import Draft, Outbox
+from madoguchi.mail_out.models import Draft, Outbox, OutboxStatus
 from madoguchi.mailboxes.models import Mailbox
+from madoguchi.notifications.models import Notification
 
 #: Mail HTML runs nothing, loads nothing from outside, and is sandboxed even if opened alone.
 MAIL_POLICY = (
@@ -31,7 +33,12 @@ INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 def rail(request: HttpRequest) -> dict[str, object]:
     mailboxes = list(visible_mailboxes(request.user))
     counts = queries.new_counts(request.user)
-    return {"rail": [(mb, counts.get(mb.pk, 0)) for mb in mailboxes]}
+    unread = Notification.objects.filter(user_id=request.user.pk or 0, read_at__isnull=True).count()
+    awaiting = Message.objects.filter(
+        outbox__status=OutboxStatus.AWAITING, mailbox__in=mailboxes
+    ).count()
+    return {"rail": [(mb, counts.get(mb.pk, 0)) for mb in mailboxes], "unread": unread,
+            "awaiting": awaiting}  # fmt: skip
 
 
 @login_required
@@ -108,6 +115,7 @@ def _render_conversation(
 ) -> HttpResponse:
     members = User.objects.filter(memberships__mailbox=conv.mailbox).select_related("agent")
     history = queries.customer_history(request.user, conv)
+    reviewers = Agent.objects.filter(user_id__in=outbox.reviewers_of(conv.mailbox))
     sent = request.GET.get("sent", "")
     return render(request, "conversations/conversation.html", {
         **rail(request), "conv": conv, "mailbox": conv.mailbox, "timeline": queries.timeline(conv),
@@ -116,7 +124,8 @@ def _render_conversation(
         "undo_id": int(sent) if sent.isdigit() else None,
         "note_form": note_form or NoteForm(), "tag_form": tag_form or TagForm(), "draft": draft,
         "tags": conv.tags.order_by("name"), "all_tags": Tag.objects.order_by("name")[:500],
-        "stale": stale,
+        "stale": stale, "held": outbox.needs_approval(conv.mailbox, request.user),  # type: ignore[arg-type]
+        "reviewer": agent_of(request.user) in reviewers,
     }, status=status)  # fmt: skip
 
 

@@ -23,7 +23,7 @@ from django.contrib.auth.models import User
 from django.http import Http404
 
 from madoguchi.core.models import Event
-from madoguchi.live.hub import EVENT_FIELDS, Hub, event_payload, names_of
+from madoguchi.live.hub import EVENT_FIELDS, NOTIFICATION, Hub, event_payload, names_of
 from madoguchi.live.presence import STATES
 
 log = logging.getLogger("madoguchi.live")
@@ -43,7 +43,7 @@ def _who(user: User) -> tuple[int, str, frozenset[int]] | None:
     return user.pk, agent.name, frozenset(visible_mailboxes(user).values_list("pk", flat=True))
 
 
-def _missed(after: int, mailboxes: frozenset[int]) -> list[str] | None:
+def _missed(after: int, agent_id: int, mailboxes: frozenset[int]) -> list[str] | None:
     """The events since ``after`` in these mailboxes; None when there are too many."""
     rows = list(
         Event.objects.filter(id__gt=after, mailbox_id__in=mailboxes)
@@ -52,6 +52,7 @@ def _missed(after: int, mailboxes: frozenset[int]) -> list[str] | None:
     )
     if len(rows) > REPLAY:
         return None
+    rows = [r for r in rows if r["type"] != NOTIFICATION or r["data"].get("to") == agent_id]
     names = names_of({r["actor_id"] for r in rows if r["actor_id"]})
     return [event_payload(r, names.get(r["actor_id"], "")) for r in rows]
 
@@ -88,7 +89,9 @@ class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self._writer = asyncio.create_task(self._write())
         after = parse_qs(self.scope.get("query_string", b"").decode()).get("after", [""])[0]
         if after.isdigit():
-            missed = await database_sync_to_async(_missed)(int(after), self.mailboxes)
+            missed = await database_sync_to_async(_missed)(
+                int(after), self.agent_id, self.mailboxes
+            )
             for text in missed if missed is not None else [json.dumps({"type": "resync"})]:
                 self.push(text)
         self.push(self.hub.snapshot(self))

@@ -45,6 +45,8 @@ ACCESS_EVENTS = frozenset(
     {"mailbox.created", "mailbox.member_added", "mailbox.member_removed", "agent.role",
      "agent.active", "agent.joined", "agent.created"}
 )  # fmt: skip
+#: Events meant for one agent (``data["to"]``), not for everyone who sees the mailbox.
+NOTIFICATION = "notification.created"
 EVENT_FIELDS = ("id", "type", "mailbox_id", "conversation_id", "actor_id", "data")
 PULSE_FIELDS = ("id", "origin", "tab", "agent_id", "name", "mailbox_id", "conversation_id",
                 "state", "created_at")  # fmt: skip
@@ -207,6 +209,14 @@ class Hub:
         for conv_id, mailbox_id in changed.items():
             self._send(mailbox_id, presence_payload(conv_id, self.presence.on(conv_id)))
 
+    def _send_to(self, agent_id: int | None, row: dict[str, Any]) -> None:
+        """A notification: only to its agent's tabs (that may still see its mailbox)."""
+        text = event_payload(row, self.names.get(row["actor_id"], ""))
+        for key in tuple(self.by_mailbox.get(row["mailbox_id"], ())):
+            tab = self.tabs.get(key)
+            if tab is not None and tab.agent_id == agent_id:
+                tab.push(text)
+
     def _send(self, mailbox_id: int, text: str) -> None:
         for key in tuple(self.by_mailbox.get(mailbox_id, ())):
             tab = self.tabs.get(key)
@@ -278,7 +288,9 @@ class Hub:
         for agent_id, mailboxes in batch.access.items():
             self._reaccess(agent_id, mailboxes)
         for row in batch.events:
-            if row["mailbox_id"] is not None:
+            if row["type"] == NOTIFICATION:
+                self._send_to(row["data"].get("to"), row)
+            elif row["mailbox_id"] is not None:
                 self._send(
                     row["mailbox_id"], event_payload(row, self.names.get(row["actor_id"], ""))
                 )

@@ -9,19 +9,21 @@ restart with the same Message-ID (at-least-once), never zero times.
 
 from __future__ import annotations
 
+import email
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr
 from functools import partial
 from html import escape
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from madoguchi.accounts.models import Agent
+from madoguchi.accounts.models import Agent, Membership, Role
 from madoguchi.conversations import actions as conversations
 from madoguchi.conversations.models import (
     Attachment,
@@ -37,11 +39,15 @@ from madoguchi.core import blobs, events
 from madoguchi.mail import Address
 from madoguchi.mail.compose import OutAttachment, Outgoing, build
 from madoguchi.mail.tokens import make_message_id
-from madoguchi.mail_out import smtp
+from madoguchi.mail_out import drafts, smtp
 from madoguchi.mail_out.models import Outbox, OutboxStatus
 from madoguchi.mailboxes.models import Mailbox
+from madoguchi.notifications.actions import notify
+from madoguchi.notifications.models import Kind
 
 MAX_ATTEMPTS = 8
+#: Replies that did not (and will not, as they are) reach the customer.
+UNSENT = (OutboxStatus.CANCELLED, OutboxStatus.AWAITING, OutboxStatus.RETURNED)
 MAX_REFERENCES = 20
 
 
@@ -254,6 +260,7 @@ def _queue(
                 attachments=content.attachments,
             )
         )
+        held = needs_approval(conv.mailbox, author)
         outbox = Outbox.objects.create(
             message=message,
             data=data,
@@ -261,19 +268,138 @@ def _queue(
             recipients=[a.email for a in [*to, *cc]],
             previous_status=conv.status,
             send_after=now + timedelta(seconds=conv.mailbox.undo_seconds),
+            status=OutboxStatus.AWAITING if held else OutboxStatus.QUEUED,
+            then_status=then.value if held and then else "",
         )
-        _record("message.queued", message, actor_id=author.pk)
-        # answered: the customer no longer waits on us (the "waiting longest" sort)
-        conv.waiting_since, conv.last_activity_at = None, now
+        if not held:  # answered: the customer no longer waits on us ("waiting longest")
+            conv.waiting_since = None
+        _record("approval.requested" if held else "message.queued", message, actor_id=author.pk)
+        conv.last_activity_at = now
         conv.message_count += 1
         conv.save(update_fields=["waiting_since", "last_activity_at", "message_count"])
         if conv.assignee_id is None:  # whoever answers an unassigned conversation owns it
             conversations.assign_conversation(conv, assignee_id=author.pk, actor_id=author.pk)
-        target = then or (Status.OPEN if conv.status == Status.NEW else None)
+        target = (None if held else then) or (Status.OPEN if conv.status == Status.NEW else None)
         if target and target != conv.status:
             conversations.change_status(conv, target, actor_id=author.pk)
-        _schedule(outbox)
+        if held:
+            notify(reviewers_of(conv.mailbox), Kind.APPROVAL_ASKED, conversation=conv,
+                   actor_id=author.pk)  # fmt: skip
+        else:
+            _schedule(outbox)
     return message
+
+
+def needs_approval(mailbox: Mailbox, author: User) -> bool:
+    """Agents' replies wait for a manager when the mailbox, or their membership, says so."""
+    agent = Agent.objects.filter(user=author).first()
+    if agent is None or agent.role != Role.AGENT:
+        return False  # managers and admins are the reviewers
+    return (
+        mailbox.replies_need_approval
+        or Membership.objects.filter(mailbox=mailbox, user=author, needs_approval=True).exists()
+    )
+
+
+def reviewers_of(mailbox: Mailbox) -> list[int]:
+    """Who may approve replies from ``mailbox``: its managers, and every admin."""
+    return list(
+        Agent.objects.filter(user__is_active=True)
+        .filter(Q(role=Role.ADMIN) | Q(role=Role.MANAGER, user__memberships__mailbox=mailbox))
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+
+
+def approve(message: Message, *, reviewer: User, text: str | None = None) -> bool:
+    """Send a reply that waited for approval, as its author wrote it or as ``text``.
+
+    False when it no longer waits (approved, sent back or taken back meanwhile).
+    """
+    with transaction.atomic():
+        outbox = Outbox.objects.select_for_update().filter(message=message).first()
+        if outbox is None or outbox.status != OutboxStatus.AWAITING:
+            return False
+        conv = message.conversation
+        edited = text is not None and text.strip() != message.text.strip()
+        if edited:
+            _recompose(message, outbox, str(text))
+        now = timezone.now()
+        outbox.status, outbox.send_after, outbox.reviewed_by = OutboxStatus.QUEUED, now, reviewer
+        outbox.save(update_fields=["status", "send_after", "reviewed_by", "data"])
+        _record("approval.approved", message, actor_id=reviewer.pk, edited=edited)
+        conv.waiting_since, conv.last_activity_at = None, now
+        conv.save(update_fields=["waiting_since", "last_activity_at"])
+        if outbox.then_status and outbox.then_status != conv.status:
+            conversations.change_status(conv, Status(outbox.then_status), actor_id=reviewer.pk)
+        notify([message.author_id], Kind.APPROVED, conversation=conv, actor_id=reviewer.pk)
+        _schedule(outbox)
+    return True
+
+
+def send_back(message: Message, *, reviewer: User, comment: str) -> bool:
+    """Return a waiting reply to its author with a comment (an internal note).
+
+    The author finds their text again in the composer, as a draft.
+    """
+    with transaction.atomic():
+        outbox = Outbox.objects.select_for_update().filter(message=message).first()
+        if outbox is None or outbox.status != OutboxStatus.AWAITING:
+            return False
+        conv = message.conversation
+        outbox.status, outbox.reviewed_by = OutboxStatus.RETURNED, reviewer
+        outbox.save(update_fields=["status", "reviewed_by"])
+        note = conversations.add_note(conv, author_id=reviewer.pk, text=comment)
+        _record("approval.returned", message, actor_id=reviewer.pk, note=note.pk)
+        conv.message_count = max(conv.message_count - 1, 0)
+        conv.save(update_fields=["message_count"])
+        if message.author is not None:
+            text = _without_signature(message.text, conv.mailbox)
+            drafts.save(conv, message.author, to=_typed(message.to), cc=_typed(message.cc),
+                        text=text, html=message.html)  # fmt: skip
+        notify([message.author_id], Kind.RETURNED, conversation=conv, actor_id=reviewer.pk)
+    return True
+
+
+def _typed(addresses: list[list[str]]) -> str:
+    return ", ".join(formataddr((name, email)) for name, email in addresses)
+
+
+def _without_signature(text: str, mailbox: Mailbox) -> str:
+    signature = mailbox.signature.strip()
+    body = text.rstrip()
+    if signature and body.endswith(signature):
+        body = body[: -len(signature)]
+    return body.rstrip()
+
+
+def _recompose(message: Message, outbox: Outbox, text: str) -> None:
+    """The reviewer changed the text: build the mail again (plain text, same headers)."""
+    old = email.message_from_bytes(bytes(outbox.data))
+    references = str(old.get("References", "")).split()
+    files = [
+        OutAttachment(a.filename, a.content_type, blobs.read(a.sha256))
+        for a in message.attachments.all()
+    ]
+    body = text.rstrip() + "\n"
+    outbox.data = build(
+        Outgoing(
+            sender=Address(message.from_name, message.from_email),
+            to=[Address(n, e) for n, e in message.to],
+            cc=[Address(n, e) for n, e in message.cc],
+            subject=message.subject,
+            text=body,
+            message_id=message.message_id,
+            date=timezone.now(),
+            in_reply_to=message.in_reply_to or None,
+            references=[r.strip("<>") for r in references],
+            charset=message.mailbox.outbound_charset,
+            attachments=files,
+        )
+    )
+    message.text = message.reply_text = body
+    message.html = ""
+    message.save(update_fields=["text", "reply_text", "html"])
 
 
 def _store_attachments(message: Message, files: list[OutAttachment]) -> None:
@@ -325,7 +451,7 @@ def cancel(message: Message, *, actor: User) -> bool:
     """Undo: take a queued reply back before it leaves. False when it is too late."""
     with transaction.atomic():
         outbox = Outbox.objects.select_for_update().filter(message=message).first()
-        if outbox is None or outbox.status != OutboxStatus.QUEUED:
+        if outbox is None or outbox.status not in (OutboxStatus.QUEUED, OutboxStatus.AWAITING):
             return False
         outbox.status = OutboxStatus.CANCELLED
         outbox.save(update_fields=["status"])
@@ -343,7 +469,7 @@ def _waiting_since(conv: Conversation) -> datetime | None:
     """When the customer's unanswered mail arrived (None if a reply is out after it)."""
     answered = (
         conv.messages.filter(direction=Direction.OUT)
-        .exclude(outbox__status=OutboxStatus.CANCELLED)
+        .exclude(outbox__status__in=UNSENT)
         .order_by("-pk")
         .values_list("received_at", flat=True)
         .first()

@@ -12,6 +12,8 @@ class OutboxStatus(models.TextChoices):
     SENT = "sent", "sent"
     FAILED = "failed", "failed"
     CANCELLED = "cancelled", "taken back"
+    AWAITING = "approval", "waiting for approval"
+    RETURNED = "returned", "sent back by the reviewer"
 
 
 class Outbox(models.Model):
@@ -32,6 +34,11 @@ class Outbox(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     #: The conversation's status before this reply changed it (restored by undo).
     previous_status = models.CharField(max_length=8, blank=True)
+    #: The status the author chose for after sending (done, on hold), applied on approval.
+    then_status = models.CharField(max_length=8, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["status", "send_after"], name="outbox_due_idx")]

@@ -15,6 +15,7 @@ EDITABLE = {
     "name",
     "signature",
     "assign_on_reply",
+    "replies_need_approval",
     "max_message_bytes",
     "imap_host",
     "imap_port",

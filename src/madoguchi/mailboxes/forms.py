@@ -18,7 +18,7 @@ SECRET_FIELDS = ("imap_password", "smtp_password")
 SECTIONS: list[tuple[Any, list[str]]] = [
     (_("Address"), ["address", "name", "signature"]),
     (_("Outgoing mail"), ["sender_format", "outbound_charset", "undo_seconds", "max_message_mb"]),
-    (_("Working together"), ["assign_on_reply"]),
+    (_("Working together"), ["assign_on_reply", "replies_need_approval", "approval_members"]),
     (_("Receiving (IMAP)"), [
         "imap_host", "imap_port", "imap_security", "imap_user", "imap_password",
         "imap_folder", "imap_after_fetch", "imap_move_to",
@@ -56,12 +56,19 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Members see this mailbox and work in it. Admins see every mailbox."),
     )
+    approval_members = forms.ModelMultipleChoiceField(
+        label=_("Members whose replies need approval"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("A manager of this mailbox approves their replies before they leave."),
+    )
 
     class Meta:
         model = Mailbox
         fields = [
             "address", "name", "signature", "sender_format", "outbound_charset", "undo_seconds",
-            "assign_on_reply",
+            "assign_on_reply", "replies_need_approval",
             "imap_host", "imap_port", "imap_security", "imap_user", "imap_folder",
             "imap_after_fetch", "imap_move_to",
             "smtp_host", "smtp_port", "smtp_security", "smtp_user",
@@ -74,6 +81,7 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
             "outbound_charset": _("Character set of outgoing mail"),
             "undo_seconds": _("Seconds to undo a sent reply"),
             "assign_on_reply": _("Beginning a reply on an unassigned conversation assigns it"),
+            "replies_need_approval": _("Every agent's reply needs a manager's approval"),
             "imap_host": _("IMAP host"),
             "imap_port": _("IMAP port"),
             "imap_security": _("IMAP security"),
@@ -105,17 +113,26 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
         self.fields["members"].queryset = (  # type: ignore[attr-defined]
             User.objects.filter(is_active=True).select_related("agent").order_by("username")
         )
-        self.fields["members"].label_from_instance = (  # type: ignore[attr-defined]
-            lambda user: (
-                f"{user.agent.name} ({user.username})" if hasattr(user, "agent") else user.username
+        for name in ("members", "approval_members"):
+            self.fields[name].queryset = self.fields["members"].queryset  # type: ignore[attr-defined]
+            self.fields[name].label_from_instance = (  # type: ignore[attr-defined]
+                lambda user: (
+                    f"{user.agent.name} ({user.username})"
+                    if hasattr(user, "agent")
+                    else user.username
+                )
             )
-        )
         if self.instance.pk:
             self.fields["address"].disabled = True  # replies and threading depend on it
             self.fields["address"].help_text = _("The address cannot change once mail arrived.")
             self.initial["max_message_mb"] = max(1, self.instance.max_message_bytes // MB)
             self.initial["members"] = list(
                 self.instance.memberships.values_list("user_id", flat=True)
+            )
+            self.initial["approval_members"] = list(
+                self.instance.memberships.filter(needs_approval=True).values_list(
+                    "user_id", flat=True
+                )
             )
             for name in SECRET_FIELDS:
                 if getattr(self.instance, name):

@@ -56,6 +56,8 @@ class Mailbox(models.Model):
     undo_seconds = models.PositiveIntegerField(default=5)
     #: Beginning a reply on a conversation nobody has assigns it to the one replying.
     assign_on_reply = models.BooleanField(default=True)
+    #: Every agent's reply waits for a manager's approval (per agent: Membership.needs_approval).
+    replies_need_approval = models.BooleanField(default=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
 

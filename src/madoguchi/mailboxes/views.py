@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from madoguchi.accounts.actions import set_members
+from madoguchi.accounts.actions import set_members, set_needs_approval
 from madoguchi.accounts.models import Agent
 from madoguchi.accounts.queries import require_admin
 from madoguchi.conversations.views import rail
@@ -70,4 +70,5 @@ def _save(form: MailboxForm, mailbox: Mailbox, *, actor_id: int) -> Mailbox:
                 form.cleaned_data["address"], actor_id=actor_id, **form.settings()
             )
         set_members(saved, list(form.cleaned_data["members"]), actor_id=actor_id)
+        set_needs_approval(saved, list(form.cleaned_data["approval_members"]), actor_id=actor_id)
     return saved

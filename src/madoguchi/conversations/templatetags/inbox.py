@@ -112,6 +112,8 @@ def outbox_label(status: str) -> str:
         "sent": _("Sent"),
         "failed": _("Not sent"),
         "cancelled": _("Taken back"),
+        "approval": _("Waiting for approval"),
+        "returned": _("Sent back"),
     }.get(status, status)
 
 

@@ -40,6 +40,7 @@
       seen.add(msg.id);
       if (msg.id > last) last = msg.id;
       document.dispatchEvent(new CustomEvent("live:event", {detail: msg}));
+      if (msg.event === "notification.created" && msg.data.to === me) pop(msg.data.notification);
       refresh();
     } else if (msg.type === "presence") {
       presence[msg.conversation] = msg.agents;
@@ -110,7 +111,7 @@
       var fresh = doc.querySelector('[data-live="' + el.dataset.live + '"]');
       if (!fresh) return;
       if (el.dataset.live === "timeline") { merge(el, fresh); return; }
-      if (el.innerHTML === fresh.innerHTML) return;
+      if (el.innerHTML === fresh.innerHTML || typedIn(el)) return;
       var picked = keep(el);
       el.innerHTML = fresh.innerHTML;
       restore(el, picked);
@@ -119,6 +120,14 @@
     if (bulk) bulk.hidden = !document.querySelector(".row");
     paint();
     document.dispatchEvent(new CustomEvent("live:updated"));
+  }
+
+  // a region with a field being typed in is left alone (the approval queue's editors)
+  function typedIn(el) {
+    var fields = el.querySelectorAll("textarea, input[type=text], input:not([type])");
+    return Array.prototype.some.call(fields, function (f) {
+      return f === document.activeElement || f.value !== f.defaultValue;
+    });
   }
 
   // rows the agent ticked or moved to (j/k) stay so after the list is redrawn
@@ -156,6 +165,29 @@
       else el.insertBefore(item, el.firstChild);
       previous = item;
     });
+  }
+
+  // --- browser notifications ----------------------------------------------------------
+  function pop(id) {
+    if (!window.Notification || Notification.permission !== "granted" || !document.hidden) return;
+    fetch("/notifications/" + id + ".json", {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (n) {
+        if (!n) return;
+        var shown = new Notification(n.title, {body: n.body, tag: "madoguchi-" + id});
+        shown.onclick = function () { window.focus(); location.href = n.url; };
+      });
+  }
+  var ask = document.getElementById("browser-notify");
+  if (ask && window.Notification) {
+    var told = document.querySelector(".browser-notify-state");
+    var show = function () {
+      ask.hidden = Notification.permission !== "default";
+      if (Notification.permission === "granted") told.textContent = ask.dataset.on;
+      if (Notification.permission === "denied") told.textContent = ask.dataset.blocked;
+    };
+    ask.addEventListener("click", function () { Notification.requestPermission().then(show); });
+    show();
   }
 
   // --- replying -----------------------------------------------------------------------

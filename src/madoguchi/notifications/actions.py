@@ -1,0 +1,104 @@
+"""Every notification is made here, in the caller's transaction, with its event.
+
+The event (``notification.created``, data ``to``) is what the hub pushes to that agent's
+tabs only (the bell count, a browser notification); an agent who asked for mail gets one
+from a task after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from email.utils import make_msgid
+from functools import partial
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone, translation
+
+from madoguchi.core import events
+from madoguchi.notifications.models import Kind, Notification
+
+if TYPE_CHECKING:
+    from madoguchi.conversations.models import Conversation
+
+log = logging.getLogger("madoguchi.notifications")
+
+
+def notify(
+    user_ids: Iterable[int | None], kind: Kind, *, conversation: Conversation, actor_id: int | None
+) -> list[Notification]:
+    """Tell these agents (never the one who did it) that ``kind`` happened on ``conversation``."""
+    from madoguchi.accounts.models import Agent
+
+    targets = [u for u in dict.fromkeys(user_ids) if u is not None and u != actor_id]
+    if not targets:
+        return []
+    made = Notification.objects.bulk_create(
+        Notification(user_id=u, kind=kind, conversation=conversation, actor_id=actor_id)
+        for u in targets
+    )
+    events.record_many([
+        events.build("notification.created", mailbox_id=conversation.mailbox_id,
+                     conversation_id=conversation.pk, actor_id=actor_id, to=n.user_id,
+                     kind=kind.value, notification=n.pk)
+        for n in made
+    ])  # fmt: skip
+    by_mail = set(
+        Agent.objects.filter(user_id__in=targets, notify_by_mail=True)
+        .exclude(user__email="")
+        .values_list("user_id", flat=True)
+    )
+    from madoguchi.notifications.tasks import mail_notification
+
+    for n in made:
+        if n.user_id in by_mail:
+            transaction.on_commit(partial(mail_notification.enqueue, n.pk))
+    return made
+
+
+def mark_read(user_id: int, ids: list[int] | None = None) -> int:
+    """Mark some (or all) of an agent's notifications read; how many changed."""
+    rows = Notification.objects.filter(user_id=user_id, read_at__isnull=True)
+    if ids is not None:
+        rows = rows.filter(pk__in=ids)
+    return rows.update(read_at=timezone.now())
+
+
+def send_mail(notification_id: int) -> str:
+    """Mail one notification to its agent from the conversation's shared address."""
+    from madoguchi.mail import Address
+    from madoguchi.mail.compose import Outgoing, build
+    from madoguchi.mail_out import smtp
+    from madoguchi.notifications.text import describe
+
+    n = (
+        Notification.objects.select_related("user__agent", "conversation__mailbox", "actor__agent")
+        .filter(pk=notification_id, mailed_at__isnull=True)
+        .first()
+    )
+    if n is None or n.conversation is None or not n.user.email:
+        return "nothing to do"
+    mailbox = n.conversation.mailbox
+    if not mailbox.smtp_host:
+        return "no SMTP server for this mailbox"
+    agent = n.user.agent
+    with translation.override(agent.language or "ja"):
+        title, body, url = describe(n)
+    data = build(
+        Outgoing(
+            sender=Address("Madoguchi", mailbox.address),
+            to=[Address(agent.name, n.user.email)],
+            subject=f"[Madoguchi] {title}",
+            text=f"{body}\n\n{url}\n",
+            message_id=make_msgid(domain=mailbox.domain)[1:-1],
+            date=timezone.now(),
+        )
+    )
+    try:
+        smtp.send(mailbox, mailbox.address, [n.user.email], data)
+    except smtp.DeliveryError as exc:
+        log.warning("notification %s not mailed: %s", n.pk, exc)
+        return "failed"
+    Notification.objects.filter(pk=n.pk).update(mailed_at=timezone.now())
+    return "sent"

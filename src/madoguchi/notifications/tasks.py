@@ -1,0 +1,15 @@
+"""Notification mail, sent by the task worker after the notification committed."""
+
+from __future__ import annotations
+
+try:  # Django 6 ships the tasks framework; 5.2 uses the django-tasks backport.
+    from django.tasks import task  # type: ignore[import-not-found,unused-ignore]
+except ImportError:
+    from django_tasks import task  # type: ignore[no-redef,unused-ignore]
+
+from madoguchi.notifications import actions
+
+
+@task()
+def mail_notification(notification_id: int) -> str:
+    return actions.send_mail(notification_id)

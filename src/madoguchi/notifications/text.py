@@ -1,0 +1,27 @@
+"""What a notification says, in the reader's language (page, browser, mail)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from madoguchi.notifications.models import Kind, Notification
+
+SENTENCES = {
+    Kind.ASSIGNED: lambda who: _("%(who)s assigned a conversation to you") % {"who": who},
+    Kind.MENTIONED: lambda who: _("%(who)s mentioned you in a note") % {"who": who},
+    Kind.CUSTOMER_REPLIED: lambda who: _("Your customer replied"),
+    Kind.APPROVAL_ASKED: lambda who: _("%(who)s asks you to approve a reply") % {"who": who},
+    Kind.APPROVED: lambda who: _("%(who)s approved your reply; it is sent") % {"who": who},
+    Kind.RETURNED: lambda who: _("%(who)s sent your reply back") % {"who": who},
+}
+
+
+def describe(n: Notification) -> tuple[str, str, str]:
+    """Title, one line of context, and the address to open."""
+    who = n.actor.agent.name if n.actor and hasattr(n.actor, "agent") else "Madoguchi"
+    title = SENTENCES[Kind(n.kind)](who)
+    conv = n.conversation
+    body = f"#{conv.pk} {conv.subject}" if conv else ""
+    url = reverse("notification_open", args=[n.pk])
+    return title, body, url

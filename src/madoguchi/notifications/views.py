@@ -1,0 +1,65 @@
+"""The bell: an agent's own notifications (nobody else's, whatever the id says)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from madoguchi.conversations.views import rail
+from madoguchi.notifications import actions
+from madoguchi.notifications.models import Notification
+from madoguchi.notifications.text import describe
+
+SHOWN = 100
+
+
+def _me(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)  # views are login_required
+    return request.user
+
+
+def _own(request: HttpRequest, pk: int) -> Notification:
+    found = (
+        Notification.objects.select_related("actor__agent", "conversation")
+        .filter(pk=pk, user=_me(request))
+        .first()
+    )
+    if found is None:
+        raise Http404("no such notification")
+    return found
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    rows = (
+        Notification.objects.filter(user=_me(request))
+        .select_related("actor__agent", "conversation")
+        .order_by("-pk")[:SHOWN]
+    )
+    items = [(n, *describe(n)) for n in rows]
+    return render(request, "notifications/list.html", {**rail(request), "items": items})
+
+
+@login_required
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    n = _own(request, pk)
+    actions.mark_read(n.user_id, [n.pk])
+    if n.conversation_id is None:
+        return redirect("notifications")
+    return redirect("conversation", pk=n.conversation_id)
+
+
+@login_required
+def notification_json(request: HttpRequest, pk: int) -> JsonResponse:
+    title, body, url = describe(_own(request, pk))
+    return JsonResponse({"title": title, "body": body, "url": url})
+
+
+@login_required
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    actions.mark_read(_me(request).pk)
+    return redirect("notifications")

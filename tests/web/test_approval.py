@@ -1,0 +1,131 @@
+"""Approval: replies that wait for a manager, who approves, edits, or sends them back."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from madoguchi.accounts.actions import add_member, create_agent, set_needs_approval
+from madoguchi.accounts.models import Role
+from madoguchi.core.models import Event
+from madoguchi.mail import parse
+from madoguchi.mail_out import actions as outbox
+from madoguchi.mail_out.models import Draft, Outbox
+from madoguchi.mailboxes.actions import update_mailbox
+from madoguchi.notifications.models import Notification
+from tests.mail_in.helpers import deliver
+from tests.mailmaker import make_mail
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def conv(team):
+    mail = make_mail(sender="田中 一郎 <tanaka@tokyo-shoji.example>", subject="返品の件",
+                     message_id="ap1@tokyo-shoji.example")  # fmt: skip
+    return deliver(team["support"], mail).conversation
+
+
+@pytest.fixture
+def boss(team):
+    agent = create_agent(
+        "boss", password="pw-boss-123", display_name="山本 部長", role=Role.MANAGER
+    )
+    add_member(team["support"], agent.user)
+    return agent
+
+
+def _as(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _reply(client: Client, conv, text: str = "返品を承ります。", then: str = "send"):
+    data = {"to": "tanaka@tokyo-shoji.example", "text": text, "then": then}
+    return client.post(f"/c/{conv.pk}/reply", data, HTTP_ACCEPT_LANGUAGE="en")
+
+
+def _held(team, conv):
+    update_mailbox(team["support"], replies_need_approval=True, signature="サポート窓口")
+    response = _reply(_as(team["sato"].user), conv, then="done")
+    assert response.status_code == 302
+    return conv.messages.get(direction="out")
+
+
+def test_an_agents_reply_waits_and_the_managers_are_asked(conv, team, boss):
+    message = _held(team, conv)
+    assert message.outbox.status == "approval"
+    conv.refresh_from_db()
+    assert conv.waiting_since is not None and conv.status == "open"  # not answered yet
+    assert Event.objects.filter(type="approval.requested", conversation=conv).exists()
+    asked = Notification.objects.filter(kind="asked").values_list("user_id", flat=True)
+    assert list(asked) == [boss.user.pk]
+    page = _as(boss.user).get("/approvals/").content.decode()
+    assert "返品を承ります。" in page and "佐藤 花子" in page
+
+
+def test_approving_sends_it_as_written_and_tells_the_author(conv, team, boss, smtp_capture):
+    ctl, handler = smtp_capture
+    message = _held(team, conv)
+    update_mailbox(team["support"], smtp_host="127.0.0.1", smtp_port=ctl.port, smtp_security="none")
+    response = _as(boss.user).post(f"/approvals/{message.pk}",
+                                   {"decision": "approve", "text": message.text})  # fmt: skip
+    assert response.status_code == 302
+    box = Outbox.objects.get(message=message)
+    assert box.status == "queued" and box.reviewed_by_id == boss.user.pk
+    assert outbox.deliver(box.pk) == "sent"
+    mail = parse(handler.received[0].data)
+    assert mail.sender.name == "佐藤 花子 (サポート窓口)" and "返品を承ります。" in mail.text
+    conv.refresh_from_db()
+    assert conv.status == "done" and conv.waiting_since is None  # "send and mark done"
+    assert Notification.objects.filter(user=team["sato"].user, kind="approved").exists()
+    again = _as(boss.user).post(f"/approvals/{message.pk}", {"decision": "approve", "text": "x"})
+    assert again.status_code == 302 and Outbox.objects.get(pk=box.pk).status == "sent"
+
+
+def test_edit_then_approve_sends_the_edited_text(conv, team, boss):
+    message = _held(team, conv)
+    edited = {"decision": "approve", "text": "返品を承ります。送料は弊社負担です。"}
+    _as(boss.user).post(f"/approvals/{message.pk}", edited)
+    box = Outbox.objects.get(message=message)
+    mail = parse(bytes(box.data))
+    assert "送料は弊社負担です" in mail.text
+    assert mail.message_id == message.message_id and mail.in_reply_to == "ap1@tokyo-shoji.example"
+    assert Event.objects.get(type="approval.approved").data["edited"] is True
+
+
+def test_sending_back_needs_a_comment_and_returns_the_text_to_the_author(conv, team, boss):
+    message = _held(team, conv)
+    refused = _as(boss.user).post(f"/approvals/{message.pk}", {"decision": "return", "text": "x",
+                                                               "comment": " "},
+                                  HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
+    assert refused.status_code == 400 and "Say what to change" in refused.content.decode()
+    back = {"decision": "return", "text": message.text, "comment": "送料に触れてください"}
+    _as(boss.user).post(f"/approvals/{message.pk}", back)
+    assert Outbox.objects.get(message=message).status == "returned"
+    assert conv.notes.get().text == "送料に触れてください"
+    draft = Draft.objects.get(conversation=conv, author=team["sato"].user)
+    assert draft.text == "返品を承ります。"  # without the signature, which is added again
+    assert Notification.objects.filter(user=team["sato"].user, kind="returned").exists()
+
+
+def test_per_agent_approval_and_managers_are_never_held(conv, team, boss):
+    set_needs_approval(team["support"], [team["sato"].user])
+    assert outbox.needs_approval(team["support"], team["sato"].user)
+    assert not outbox.needs_approval(team["support"], boss.user)
+    update_mailbox(team["support"], replies_need_approval=True)
+    assert not outbox.needs_approval(team["support"], boss.user)
+
+
+def test_only_reviewers_of_the_mailbox_may_review(conv, team, boss):
+    message = _held(team, conv)
+    assert _as(team["sato"].user).get("/approvals/").status_code == 403
+    other = create_agent("other", password="pw-other-123", role=Role.MANAGER)
+    add_member(team["sales"], other.user)
+    assert "返品を承ります" not in _as(other.user).get("/approvals/").content.decode()
+    response = _as(other.user).post(
+        f"/approvals/{message.pk}", {"decision": "approve", "text": "x"}
+    )
+    assert response.status_code == 404
+    assert Outbox.objects.get(message=message).status == "approval"
