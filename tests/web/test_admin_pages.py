@@ -161,3 +161,20 @@ def test_withdrawn_invitation_no_longer_works(admin, team):
     path = re.search(r'value="http://testserver(/invite/[^"]+)"', response.content.decode())[1]
     admin.post(f"/admin/invitations/{Invitation.objects.get().pk}/revoke")
     assert Client().get(path).status_code == 404
+
+
+def test_approval_settings_per_mailbox_and_per_member(admin, team):
+    support = team["support"]
+    sato = team["sato"].user_id
+    response = admin.post(f"/admin/mailboxes/{support.pk}/", _form(
+        address=support.address, members=[sato], approval_members=[sato],
+        assign_on_reply="on", replies_need_approval="on"))  # fmt: skip
+    assert response.status_code == 302
+    support.refresh_from_db()
+    assert support.replies_need_approval and support.assign_on_reply
+    assert Membership.objects.get(mailbox=support, user_id=sato).needs_approval
+    assert Event.objects.filter(type="mailbox.approval_changed", data__user=sato).exists()
+    page = admin.get(f"/admin/mailboxes/{support.pk}/").content.decode()
+    assert "返信に承認が必要なメンバー" in page
+    admin.post(f"/admin/mailboxes/{support.pk}/", _form(address=support.address, members=[sato]))
+    assert not Membership.objects.get(mailbox=support, user_id=sato).needs_approval

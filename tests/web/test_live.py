@@ -12,6 +12,7 @@ from madoguchi.conversations import actions
 from madoguchi.conversations.models import Conversation
 from madoguchi.core import events
 from madoguchi.core.models import Event
+from madoguchi.live.models import Pulse
 from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
 from tests.web.conftest import web_process
@@ -149,3 +150,17 @@ def test_events_and_presence_cross_web_processes(web, team, suzuki):
             tab.send(conversation=conv.pk, state="viewing")
             watcher.wait_for(_presence(conv, lambda agents: agents))
         watcher.wait_for(_presence(conv, lambda agents: agents == []))
+
+
+def test_a_web_process_that_starts_later_knows_who_is_already_there(web, team, suzuki):
+    conv = _conv(team["support"])
+    with Live(web, team["sato"].user) as tab:
+        tab.send(conversation=conv.pk, state="replying")
+        deadline = time.monotonic() + 10
+        while not Pulse.objects.filter(conversation_id=conv.pk).exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        with web_process("web") as other, Live(other, suzuki.user) as late:
+            items = late.wait_for(lambda m: m["type"] == "presence_all")["items"]
+            assert items == {str(conv.pk): [{"agent": team["sato"].user.pk, "name": "佐藤 花子",
+                                             "state": "replying"}]}  # fmt: skip

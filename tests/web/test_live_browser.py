@@ -104,3 +104,36 @@ def test_a_change_in_one_web_process_shows_in_a_browser_on_another(two, web, tea
         a.click(".set-status button")
         expect(b.locator(".meta .status")).to_have_text("保留")
         shot(b, "live_other_process_ja.png")
+
+
+RECORD_NOTIFICATIONS = """
+window.__shown = [];
+window.Notification = function (title, options) { window.__shown.push([title, options.body]); };
+window.Notification.permission = "granted";
+window.Notification.requestPermission = function () { return Promise.resolve("granted"); };
+document.hasFocus = function () { return false; };
+"""
+
+
+def test_a_mention_rings_the_bell_and_the_browser(two, web, team, suzuki):
+    conv = deliver(team["support"], _mail(30, "請求書の再発行")).conversation
+    a, b = two
+    b.add_init_script(RECORD_NOTIFICATIONS)  # the page is in the background
+    login(a, web, "sato", "pw-sato-123")
+    login(b, web, "suzuki", "pw-suzuki-123")
+    b.goto(f"{web}/m/{team['support'].pk}/new/")
+    expect(b.locator("a.bell .count")).to_have_count(0)
+    a.goto(f"{web}/c/{conv.pk}/")
+    a.fill("#id_note", "@鈴木一郎さん 再発行の手配をお願いします")
+    a.click("button[data-key-target=n]")
+    expect(b.locator("a.bell .count")).to_have_text("1")
+    b.wait_for_function("window.__shown.length === 1")
+    title, body = b.evaluate("window.__shown[0]")
+    assert title == "佐藤 花子さんがメモであなたをメンションしました"
+    assert body == f"#{conv.pk} 請求書の再発行"
+    b.click("a.bell")
+    expect(b.locator(".notifications li.unread")).to_have_count(1)
+    shot(b, "notifications_ja.png")
+    b.locator(".notifications li a").first.click()
+    expect(b.locator(".timeline .note")).to_contain_text("再発行の手配をお願いします")
+    expect(b.locator("a.bell .count")).to_have_count(0)

@@ -39,3 +39,18 @@ def test_unknown_time_zone_is_refused_beside_the_field(team):
     assert response.status_code == 400
     assert "Mars/Olympus" in response.content.decode()
     assert Agent.objects.get(user__username="sato").time_zone == "Asia/Tokyo"
+
+
+@pytest.mark.django_db
+def test_notification_mail_needs_an_address_and_is_kept(team):
+    client = Client()
+    client.login(username="sato", password="pw-sato-123")
+    base = {"display_name": "佐藤 花子", "language": "", "time_zone": "Asia/Tokyo"}
+    refused = client.post("/settings/", {**base, "notify_by_mail": "on", "email": ""},
+                          HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
+    assert refused.status_code == 400
+    assert "Notification mail needs your mail address." in refused.content.decode()
+    ok = client.post("/settings/", {**base, "notify_by_mail": "on", "email": "sato@team.example"})
+    assert ok.status_code == 302
+    agent = Agent.objects.select_related("user").get(user__username="sato")
+    assert agent.notify_by_mail and agent.user.email == "sato@team.example"

@@ -134,7 +134,6 @@ class Hub:
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-db")
         self._events = Tail(0)
         self._pulses = Tail(0)
-        self._pending_pulses: list[dict[str, Any]] = []
         self._ready = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -227,7 +226,14 @@ class Hub:
 
     async def _follow(self) -> None:
         poll = settings.MADOGUCHI.live_poll_seconds
-        await self.call(self._begin)
+        while True:
+            try:
+                await self.call(self._begin)
+                self._apply(await self.call(self._read))  # who is on which conversation already
+                break
+            except Exception:
+                log.exception("live: cannot read the event log yet")
+                await asyncio.sleep(1)
         self._ready.set()
         refreshed = time.monotonic()
         while True:
@@ -235,7 +241,11 @@ class Hub:
                 await asyncio.wait_for(self._bell.wait(), timeout=poll)
             self._bell.clear()
             try:
-                self._apply(await self.call(self._read))
+                batch = await self.call(self._read)
+                if any(r["type"] in ACCESS_EVENTS for r in batch.events):
+                    agents = {tab.agent_id for tab in self.tabs.values()}
+                    batch.access = await self.call(access_of, agents)
+                self._apply(batch)
                 if time.monotonic() - refreshed >= REFRESH_SECONDS:
                     refreshed = time.monotonic()
                     await self._refresh()
@@ -248,13 +258,9 @@ class Hub:
         top = Event.objects.aggregate(top=Max("id"))["top"] or 0
         self._events = Tail(top)
         since = timezone.now() - timedelta(seconds=EXPIRE_SECONDS)
-        recent = list(
-            Pulse.objects.filter(created_at__gte=since).order_by("id").values(*PULSE_FIELDS)
-        )
-        self._pulses = Tail(
-            recent[0]["id"] - 1 if recent else (Pulse.objects.aggregate(top=Max("id"))["top"] or 0)
-        )
-        self._pending_pulses = recent
+        first = Pulse.objects.filter(created_at__gte=since).order_by("id").first()
+        top = Pulse.objects.aggregate(top=Max("id"))["top"] or 0
+        self._pulses = Tail(first.pk - 1 if first else top)  # the first read takes the recent
 
     def _read(self) -> Batch:
         batch = Batch()
@@ -265,8 +271,7 @@ class Hub:
         )
         fresh = set(self._events.take((r["id"] for r in rows), time.time()))
         batch.events = [r for r in rows if r["id"] in fresh]
-        pulses, self._pending_pulses = self._pending_pulses, []
-        rows = pulses + list(
+        rows = list(
             Pulse.objects.filter(id__gt=self._pulses.floor)
             .order_by("id")
             .values(*PULSE_FIELDS)[:BATCH]
@@ -279,8 +284,6 @@ class Hub:
         }
         if unknown | renamed:
             batch.names = names_of(unknown | renamed)
-        if any(r["type"] in ACCESS_EVENTS for r in batch.events):
-            batch.access = access_of({tab.agent_id for tab in list(self.tabs.values())})
         return batch
 
     def _apply(self, batch: Batch) -> None:

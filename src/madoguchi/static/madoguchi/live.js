@@ -169,7 +169,8 @@
 
   // --- browser notifications ----------------------------------------------------------
   function pop(id) {
-    if (!window.Notification || Notification.permission !== "granted" || !document.hidden) return;
+    if (!window.Notification || Notification.permission !== "granted") return;
+    if (!document.hidden && document.hasFocus()) return; // the bell on screen says it already
     fetch("/notifications/" + id + ".json", {credentials: "same-origin"})
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (n) {
