@@ -23,6 +23,7 @@ VARIABLES: dict[str, str] = {
     "MADOGUCHI_DEBUG": "false",
     "MADOGUCHI_ALLOWED_HOSTS": "localhost,127.0.0.1,[::1]",
     "MADOGUCHI_WEB_BIND": "127.0.0.1:8000",
+    "MADOGUCHI_BASE_URL": "http:// and the web bind",
     "MADOGUCHI_SMTP_BIND": "127.0.0.1:2525",
     "MADOGUCHI_LMTP_BIND": "127.0.0.1:2424",
     "MADOGUCHI_MAX_MESSAGE_BYTES": "52428800",
@@ -50,6 +51,7 @@ class Runtime:
     """Madoguchi's own settings (``settings.MADOGUCHI``)."""
 
     web_bind: Bind
+    base_url: str
     smtp_bind: Bind
     lmtp_bind: Bind
     max_message_bytes: int
@@ -162,6 +164,14 @@ def seconds(name: str, *, minimum: float) -> float:
     if not number >= minimum:
         raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
     return number
+
+
+def base_url(web: Bind) -> str:
+    """The address people open Madoguchi at, for links in notification mail."""
+    value = env("MADOGUCHI_BASE_URL") or f"http://{web}"
+    if urlsplit(value).scheme not in {"http", "https"} or not urlsplit(value).netloc:
+        raise ConfigError(f"MADOGUCHI_BASE_URL: expected http(s)://HOST[:PORT], got {value!r}")
+    return value.rstrip("/")
 
 
 def bind(name: str) -> Bind:

@@ -11,8 +11,10 @@ SECRET_KEY = config.secret_key(DATA_DIR)
 DEBUG = config.flag("MADOGUCHI_DEBUG")
 ALLOWED_HOSTS = config.word_list("MADOGUCHI_ALLOWED_HOSTS")
 
+_WEB = config.bind("MADOGUCHI_WEB_BIND")
 MADOGUCHI = config.Runtime(
-    web_bind=config.bind("MADOGUCHI_WEB_BIND"),
+    web_bind=_WEB,
+    base_url=config.base_url(_WEB),
     smtp_bind=config.bind("MADOGUCHI_SMTP_BIND"),
     lmtp_bind=config.bind("MADOGUCHI_LMTP_BIND"),
     max_message_bytes=config.integer("MADOGUCHI_MAX_MESSAGE_BYTES", minimum=1024),

@@ -92,4 +92,5 @@ def test_notification_mail_goes_to_the_agent_from_the_shared_address(
     assert handler.received[0].rcpts == ["suzuki@team.example"]
     assert mail.sender.email == "support@example.jp"
     assert "割り当てました" in mail.subject
+    assert f"http://127.0.0.1:8000/notifications/{n.pk}/" in mail.text
     assert send_mail(n.pk) == "nothing to do"  # once

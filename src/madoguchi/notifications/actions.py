@@ -13,6 +13,7 @@ from email.utils import make_msgid
 from functools import partial
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
@@ -90,7 +91,7 @@ def send_mail(notification_id: int) -> str:
             sender=Address("Madoguchi", mailbox.address),
             to=[Address(agent.name, n.user.email)],
             subject=f"[Madoguchi] {title}",
-            text=f"{body}\n\n{url}\n",
+            text=f"{body}\n\n{settings.MADOGUCHI.base_url}{url}\n",
             message_id=make_msgid(domain=mailbox.domain)[1:-1],
             date=timezone.now(),
         )
