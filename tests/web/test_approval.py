@@ -129,3 +129,13 @@ def test_only_reviewers_of_the_mailbox_may_review(conv, team, boss):
     )
     assert response.status_code == 404
     assert Outbox.objects.get(message=message).status == "approval"
+
+
+def test_the_author_may_withdraw_a_reply_that_waits(conv, team, boss):
+    message = _held(team, conv)
+    page = _as(team["sato"].user).get(f"/c/{conv.pk}/").content.decode()
+    assert "取り下げる" in page
+    response = _as(team["sato"].user).post(f"/c/{conv.pk}/m/{message.pk}/undo")
+    assert response.status_code == 302
+    assert Outbox.objects.get(message=message).status == "cancelled"
+    assert "返品を承ります" not in _as(boss.user).get("/approvals/").content.decode()

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from madoguchi.accounts.models import Agent
+from madoguchi.accounts.models import Agent, Role
 from madoguchi.accounts.queries import access_mailbox, agent_of, visible_mailboxes
 from madoguchi.conversations import actions, queries
 from madoguchi.conversations.forms import NoteForm, ReplyForm, TagForm
@@ -34,7 +34,9 @@ def rail(request: HttpRequest) -> dict[str, object]:
     mailboxes = list(visible_mailboxes(request.user))
     counts = queries.new_counts(request.user)
     unread = Notification.objects.filter(user_id=request.user.pk or 0, read_at__isnull=True).count()
-    awaiting = Message.objects.filter(
+    agent = getattr(request, "agent", None)
+    reviews = agent is not None and agent.role in (Role.ADMIN, Role.MANAGER)
+    awaiting = reviews and Message.objects.filter(
         outbox__status=OutboxStatus.AWAITING, mailbox__in=mailboxes
     ).count()
     return {"rail": [(mb, counts.get(mb.pk, 0)) for mb in mailboxes], "unread": unread,
