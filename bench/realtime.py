@@ -16,18 +16,21 @@ For every change, t0 is taken right before the POST (or the ``add_note`` call) a
 client notes when the event arrives. It prints, over all (change, agent) pairs, p50 and
 p99 of the latency; over changes, p50 and p99 of the time until the last (and the first)
 agent saw it; deliveries missing; the server's RSS before and after the N connections, per
-connection; and the server's and this process's CPU time per change.
+connection; the server's and this process's CPU time per change, and the web process's
+garbage-collector pauses (it runs ``madoguchi.cli.main(["run", "web"])`` through
+``--serve``, which only adds a ``gc.callbacks`` hook).
 
 As a yardstick the same clients are first run against two bare broadcast servers that do
 nothing else: ``websockets`` (its own server) and a raw ASGI app under uvicorn (the server
 stack Madoguchi runs on, without Django, Channels or the hub). ``--no-reference`` skips it.
 
 The clients offer permessage-deflate as browsers do (``--no-compression``: they do not).
-They are a minimal RFC 6455 client on an asyncio Protocol (``--client raw``, the default):
-with websockets' asyncio client (``--client asyncio``) this process spends about twice the
-CPU per message, which at 2,000 clients is as much as the server's own cost and shows up in
-the latencies. Both run on uvloop (``--loop``). Two cores are shared by the clients, the web
-process and the database.
+They are a minimal RFC 6455 client on an asyncio Protocol (``--client raw``, the default),
+timing each message in ``data_received``; websockets' asyncio client (``--client asyncio``)
+costs this process 1.5-2x the CPU per message (at 2,000 clients ~65 instead of ~35 ms per
+change, as much as a bare server spends), which would be counted as the server's latency.
+Both run on uvloop (``--loop``). Two cores are shared by the clients, the web process and
+the database; each phase prints how busy the machine was and the web process's GC pauses.
 
     python bench/realtime.py [--n 100,1000,2000] [--db sqlite,postgres] [--changes 30]
         [--spacing 0.3] [--cross 10] [--no-reference] [--no-compression]
@@ -118,6 +121,12 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time all processes of the machine used since boot (busy, not idle or iowait)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -418,6 +427,13 @@ def print_phase(label: str, r: dict[str, float]) -> None:
         for la, fi, po, k in r["slowest"]
     )
     print(f"      slowest changes (ms): {slowest}", flush=True)
+    if r.get("gc"):
+        print(f"      {describe_gc(r['gc'])}", flush=True)
+    print(
+        f"      machine {r['machine_busy']:.0%} busy; every other process (database included) "
+        f"{r['others_cpu_ms']:.1f} ms/change; load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
 
 
 async def timed_changes(
@@ -445,7 +461,7 @@ async def measure(
     args: argparse.Namespace,
     warm: Any,
     phases: list[tuple[str, int, Any, Any, bool]],
-    profile: str | None = None,
+    watch: Path | None = None,
 ) -> dict[str, Any]:
     """Connect the tabs, run each phase (name, count, make, resolve, jitter), print."""
     n = len(cookies)
@@ -455,8 +471,10 @@ async def measure(
     started = time.perf_counter()
     how = How(args.client, not args.no_compression)
     url = base.replace("http://", "ws://") + "/live" + (await args.after())
+    await watch_start(watch, pid, "connect")
     tabs, errors = await open_tabs(url, cookies, base, args.batch, how)
     connect_s = time.perf_counter() - started
+    pauses = await watch_stop(watch, pid)
     await asyncio.sleep(1.0)
     after = rss_kib(pid)
     per_conn = (after - before) / max(len(tabs), 1)
@@ -468,6 +486,8 @@ async def measure(
     )
     for error in sorted(set(errors))[:5]:
         print(f"    connect error ({errors.count(error)}x): {error}", flush=True)
+    if pauses:
+        print(f"    while connecting, {describe_gc(pauses)}", flush=True)
     result: dict[str, Any] = {
         "label": label,
         "n": n,
@@ -476,17 +496,18 @@ async def measure(
         "kib_per_conn": per_conn,
         "rss_before_mib": before / 1024,
         "rss_after_mib": after / 1024,
+        "connect_gc": pauses,
     }
     for name, count, make, resolve, jitter in phases:
         if count <= 0:
             continue
-        if profile and name == "http":
-            os.kill(pid, signal.SIGUSR1)
+        await watch_start(watch, pid, name)
         for tab in tabs:
             tab.got = []
         gc.collect()
         gc.disable()  # no collector pause in the clients while they time arrivals
         try:
+            machine_cpu, began = machine_cpu_seconds(), time.perf_counter()
             changes, server_cpu, bench_cpu = await timed_changes(
                 count, args.spacing, make, jitter, pid
             )
@@ -494,15 +515,17 @@ async def measure(
             await wait_for_deliveries(tabs, expected, timeout=15)
             server_cpu = cpu_seconds(pid) - server_cpu
             bench_cpu = time.process_time() - bench_cpu
+            machine_cpu = machine_cpu_seconds() - machine_cpu
+            elapsed = time.perf_counter() - began
         finally:
             gc.enable()
-        if profile and name == "http":
-            os.kill(pid, signal.SIGUSR2)
-            await asyncio.sleep(1)
-            print_profile(profile)
+        gc_pauses = await watch_stop(watch, pid)
         r = summarize(tabs, changes, n)
+        r["gc"] = gc_pauses
         r["server_cpu_ms"] = server_cpu * 1000 / count
         r["bench_cpu_ms"] = bench_cpu * 1000 / count
+        r["others_cpu_ms"] = (machine_cpu - server_cpu - bench_cpu) * 1000 / count
+        r["machine_busy"] = machine_cpu / (elapsed * (os.cpu_count() or 1))
         print_phase(name, r)
         result[name] = r
     result["rss_end_mib"] = rss_kib(pid) / 1024
@@ -642,11 +665,10 @@ def run_madoguchi(db: str, n: int, team: Team, args: argparse.Namespace) -> dict
     log = Path(tempfile.mkstemp(prefix=f"madoguchi-bench-realtime-{db}-{n}-", suffix=".log")[1])
     env = {**os.environ, "MADOGUCHI_WEB_BIND": f"127.0.0.1:{port}"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    profile = os.environ.get("BENCH_PROFILE") and str(log.with_suffix(".prof"))
-    command = ["-m", "madoguchi.cli"] if not profile else [__file__, "--profiled", profile]
+    watch = log.with_suffix(".gc.json")
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, *command, "run", "web"],
+            [sys.executable, __file__, "--serve", str(watch), "run", "web"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -665,7 +687,7 @@ def run_madoguchi(db: str, n: int, team: Team, args: argparse.Namespace) -> dict
                 team=team,
                 args=args,
                 pool=db_thread,
-                profile=profile or None,
+                watch=watch,
             )
         )
     except BaseException:
@@ -682,6 +704,8 @@ def run_madoguchi(db: str, n: int, team: Team, args: argparse.Namespace) -> dict
     else:
         log.unlink()
     result["log_warnings"] = len(found)
+    for suffix in (".gc.json", ".gc.phase", ".gc.prof"):
+        log.with_suffix(suffix).unlink(missing_ok=True)
     return result
 
 
@@ -694,7 +718,7 @@ async def _madoguchi(
     team: Team,
     args: argparse.Namespace,
     pool: ThreadPoolExecutor,
-    profile: str | None,
+    watch: Path,
 ) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
 
@@ -754,7 +778,7 @@ async def _madoguchi(
         cookies=list(team.cookies[:n]),
         args=argparse.Namespace(**vars(args), after=after),
         warm=warm,
-        profile=profile,
+        watch=watch,
         phases=[
             ("http", args.changes, post, resolve_posts, False),
             ("other process", args.cross, note, resolve_notes, True),
@@ -762,23 +786,73 @@ async def _madoguchi(
     )
 
 
-def profiled(out: str, argv: list[str]) -> None:
-    """Run ``madoguchi`` with its main thread (the event loop) profiled between SIGUSR1
-    and SIGUSR2 (then written to ``out``)."""
+def serve(watch: Path, argv: list[str]) -> None:
+    """The web process: ``madoguchi`` (its own ``main``) plus a record of the garbage
+    collector's pauses between SIGUSR1 and SIGUSR2, written to ``watch``; with
+    BENCH_PROFILE=1, a cProfile of the event loop thread during the HTTP changes."""
     import cProfile
-    import signal
 
     from madoguchi.cli import main as madoguchi
 
-    profile = cProfile.Profile()
+    profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
+    pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    state = {"began": 0.0, "on": False, "name": ""}
+
+    def collected(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            state["began"] = time.perf_counter()
+        elif state["on"]:
+            pauses[info["generation"]].append((time.perf_counter() - state["began"]) * 1000)
+
+    def start(*_: object) -> None:
+        state["name"] = watch.with_suffix(".phase").read_text()
+        for gen in pauses.values():
+            gen.clear()
+        state["on"] = True
+        if profile and state["name"] == "http":
+            profile.enable()
 
     def finish(*_: object) -> None:
-        profile.disable()
-        profile.dump_stats(out)
+        state["on"] = False
+        if profile and state["name"] == "http":
+            profile.disable()
+            profile.dump_stats(watch.with_suffix(".prof"))
+        watch.with_suffix(".tmp").write_text(json.dumps(pauses))
+        watch.with_suffix(".tmp").rename(watch)
 
-    signal.signal(signal.SIGUSR1, lambda *_: profile.enable())
+    gc.callbacks.append(collected)
+    signal.signal(signal.SIGUSR1, start)
     signal.signal(signal.SIGUSR2, finish)
     sys.exit(madoguchi(argv))
+
+
+async def watch_start(watch: Path | None, pid: int, name: str) -> None:
+    if watch is not None:
+        watch.unlink(missing_ok=True)
+        watch.with_suffix(".phase").write_text(name)
+        os.kill(pid, signal.SIGUSR1)
+        await asyncio.sleep(0.05)
+
+
+async def watch_stop(watch: Path | None, pid: int) -> dict[str, list[float]]:
+    """The web process's collector pauses (ms by generation) since ``watch_start``."""
+    if watch is None:
+        return {}
+    os.kill(pid, signal.SIGUSR2)
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        if watch.exists():
+            pauses = json.loads(watch.read_text())
+            profile = watch.with_suffix(".prof")
+            if profile.exists() and watch.with_suffix(".phase").read_text() == "http":
+                print_profile(str(profile))
+            return dict(pauses)
+    return {}
+
+
+def describe_gc(pauses: dict[str, list[float]]) -> str:
+    parts = [f"gen{g} {len(v)}x max {max(v, default=0):.0f} ms" for g, v in sorted(pauses.items())]
+    return "server GC pauses: " + ", ".join(parts)
 
 
 def print_profile(path: str) -> None:
@@ -982,11 +1056,13 @@ def run_child(kind: str, args: argparse.Namespace, argv: list[str]) -> list[dict
 def print_summary(results: list[dict[str, Any]]) -> None:
     print(
         "\nsummary (ms; 'last' = until the last agent saw the change; KiB = server RSS per "
-        "connection)"
+        "connection; CPU = server CPU per change; busy = both cores; GC max = longest pause of "
+        "the web process's garbage collector during the changes)"
     )
     head = (
         f"{'server':<17} {'path':<14} {'N':>5} {'p50':>7} {'p99':>7} {'last p50':>8} "
-        f"{'last p99':>8} {'first p50':>9} {'missing':>11} {'KiB/conn':>8} {'CPU/chg':>7}"
+        f"{'last p99':>8} {'first p50':>9} {'missing':>11} {'KiB/conn':>8} {'CPU/chg':>7} "
+        f"{'busy':>4} {'GC max':>6}"
     )
     print(head)
     print("-" * len(head))
@@ -996,16 +1072,19 @@ def print_summary(results: list[dict[str, Any]]) -> None:
                 continue
             p = r[path]
             missing = f"{p['missing']:.0f}/{p['pairs']:.0f}"
+            pauses = [ms for gen in p["gc"].values() for ms in gen]
+            gc_max = f"{max(pauses, default=0):.0f}" if p["gc"] else "-"
             print(
                 f"{r['label']:<17} {path:<14} {r['n']:>5} {p['p50']:>7.1f} {p['p99']:>7.1f} "
                 f"{p['last_p50']:>8.1f} {p['last_p99']:>8.1f} {p['first_p50']:>9.1f} "
-                f"{missing:>11} {r['kib_per_conn']:>8.1f} {p['server_cpu_ms']:>7.1f}"
+                f"{missing:>11} {r['kib_per_conn']:>8.1f} {p['server_cpu_ms']:>7.1f} "
+                f"{p['machine_busy']:>4.0%} {gc_max:>6}"
             )
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["--profiled"]:  # BENCH_PROFILE=1: the web process, under cProfile
-        profiled(sys.argv[2], sys.argv[3:])
+    if sys.argv[1:2] == ["--serve"]:  # the web process: madoguchi, watched
+        serve(Path(sys.argv[2]), sys.argv[3:])
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", default="100,1000,2000", help="numbers of agents connected")

@@ -111,7 +111,12 @@ def database(folder: Path) -> dict[str, object]:
     if scheme in {"postgres", "postgresql", "pgsql"}:
         import dj_database_url
 
-        config = dict(dj_database_url.parse(url, conn_max_age=60))
+        # a pool, not persistent connections: under ASGI each request may run in a new
+        # thread, which would open a new connection (15 ms on PostgreSQL) every time
+        config = dict(dj_database_url.parse(url, conn_max_age=0))
+        options = dict(config.get("OPTIONS") or {})  # type: ignore[call-overload]
+        options.setdefault("pool", {"min_size": 1, "max_size": 20, "timeout": 20})
+        config["OPTIONS"] = options
         config.setdefault("TEST", {"NAME": f"test_{config.get('NAME') or 'madoguchi'}"})
         return config
     if scheme == "sqlite":

@@ -129,7 +129,10 @@ def serve(roles: list[str]) -> int:
             import uvicorn
 
             bind = settings.MADOGUCHI.web_bind
-            uvicorn.run("madoguchi.asgi:application", host=bind.host, port=bind.port)
+            # live messages are ~200 bytes: compressing them costs more CPU and memory
+            # per connection than it saves (bench/realtime.py, docs/performance.md)
+            uvicorn.run("madoguchi.asgi:application", host=bind.host, port=bind.port,
+                        ws_per_message_deflate=False)  # fmt: skip
         else:
             signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
             stop.wait()

@@ -36,9 +36,12 @@ def rail(request: HttpRequest) -> dict[str, object]:
     unread = Notification.objects.filter(user_id=request.user.pk or 0, read_at__isnull=True).count()
     agent = getattr(request, "agent", None)
     reviews = agent is not None and agent.role in (Role.ADMIN, Role.MANAGER)
-    awaiting = reviews and Message.objects.filter(
-        outbox__status=OutboxStatus.AWAITING, mailbox__in=mailboxes
-    ).count()
+    awaiting = (
+        reviews
+        and Message.objects.filter(
+            outbox__status=OutboxStatus.AWAITING, mailbox__in=mailboxes
+        ).count()
+    )
     return {"rail": [(mb, counts.get(mb.pk, 0)) for mb in mailboxes], "unread": unread,
             "awaiting": awaiting}  # fmt: skip
 

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from madoguchi.core import events as event_log
 from madoguchi.core.models import Event
+from madoguchi.live.memory import Freezer
 from madoguchi.live.models import Pulse
 from madoguchi.live.presence import EXPIRE_SECONDS, GONE, REFRESH_SECONDS, Presence, Seen
 from madoguchi.live.tail import Tail
@@ -236,10 +237,12 @@ class Hub:
                 await asyncio.sleep(1)
         self._ready.set()
         refreshed = time.monotonic()
+        freezer = Freezer(refreshed)
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._bell.wait(), timeout=poll)
             self._bell.clear()
+            freezer.tend(len(self.tabs), time.monotonic())
             try:
                 batch = await self.call(self._read)
                 if any(r["type"] in ACCESS_EVENTS for r in batch.events):
