@@ -94,3 +94,22 @@ def test_notification_mail_goes_to_the_agent_from_the_shared_address(
     assert "割り当てました" in mail.subject
     assert f"http://127.0.0.1:8000/notifications/{n.pk}/" in mail.text
     assert send_mail(n.pk) == "nothing to do"  # once
+
+
+def test_notification_mail_is_tried_again_when_the_server_says_later(
+    conv, team, suzuki, smtp_capture
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from madoguchi.mailboxes.actions import update_mailbox
+
+    ctl, handler = smtp_capture
+    handler.answers.append("451 4.3.0 try later")
+    update_mailbox(team["support"], smtp_host="127.0.0.1", smtp_port=ctl.port, smtp_security="none")
+    suzuki.user.email = "suzuki@team.example"
+    suzuki.user.save()
+    actions.assign_conversation(conv, assignee_id=suzuki.user.pk, actor_id=team["sato"].user.pk)
+    n = Notification.objects.get()
+    assert send_mail(n.pk) == "retrying"
+    assert DBTaskResult.objects.filter(args_kwargs__args=[n.pk, 2]).exists()
+    assert send_mail(n.pk, 2) == "sent"

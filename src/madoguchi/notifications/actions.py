@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 from email.utils import make_msgid
 from functools import partial
 from typing import TYPE_CHECKING
@@ -66,7 +67,12 @@ def mark_read(user_id: int, ids: list[int] | None = None) -> int:
     return rows.update(read_at=timezone.now())
 
 
-def send_mail(notification_id: int) -> str:
+#: A notification mail the server refused for now is tried again this many times, a minute,
+#: then two, then four later.
+MAIL_ATTEMPTS = 4
+
+
+def send_mail(notification_id: int, attempt: int = 1) -> str:
     """Mail one notification to its agent from the conversation's shared address."""
     from madoguchi.mail import Address
     from madoguchi.mail.compose import Outgoing, build
@@ -99,7 +105,13 @@ def send_mail(notification_id: int) -> str:
     try:
         smtp.send(mailbox, mailbox.address, [n.user.email], data)
     except smtp.DeliveryError as exc:
-        log.warning("notification %s not mailed: %s", n.pk, exc)
+        log.warning("notification %s not mailed (attempt %s): %s", n.pk, attempt, exc)
+        if exc.temporary and attempt < MAIL_ATTEMPTS:
+            from madoguchi.notifications.tasks import mail_notification
+
+            later = timezone.now() + timedelta(minutes=2 ** (attempt - 1))
+            mail_notification.using(run_after=later).enqueue(n.pk, attempt + 1)
+            return "retrying"
         return "failed"
     Notification.objects.filter(pk=n.pk).update(mailed_at=timezone.now())
     return "sent"

@@ -11,5 +11,5 @@ from madoguchi.notifications import actions
 
 
 @task()
-def mail_notification(notification_id: int) -> str:
-    return actions.send_mail(notification_id)
+def mail_notification(notification_id: int, attempt: int = 1) -> str:
+    return actions.send_mail(notification_id, attempt)
