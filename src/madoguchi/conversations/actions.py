@@ -31,7 +31,7 @@ from madoguchi.core.models import Event
 from madoguchi.mail import Address, ParsedMail
 from madoguchi.mail_in.models import RawMessage
 from madoguchi.mailboxes.models import Mailbox
-from madoguchi.notifications.actions import notify
+from madoguchi.notifications.actions import notify, notify_each
 from madoguchi.notifications.mentions import mentioned
 from madoguchi.notifications.models import Kind
 
@@ -212,9 +212,7 @@ def _touch_existing(batch: list[Inbound], now: datetime) -> list[Event]:
     Conversation.objects.bulk_update(
         convs, ["message_count", "last_activity_at", "snippet", "waiting_since", "status"]
     )
-    for conv in convs:
-        if conv.assignee_id is not None:
-            notify([conv.assignee_id], Kind.CUSTOMER_REPLIED, conversation=conv, actor_id=None)
+    notify_each([(c.assignee_id, c) for c in convs], Kind.CUSTOMER_REPLIED, actor_id=None)
     return log
 
 

@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from madoguchi.accounts.models import Agent, Role
-from madoguchi.accounts.queries import access_mailbox, agent_of, visible_mailboxes
+from madoguchi.accounts.models import Role
+from madoguchi.accounts.queries import access_mailbox, visible_mailboxes
 from madoguchi.conversations import actions, queries
 from madoguchi.conversations.forms import NoteForm, ReplyForm, TagForm
 from madoguchi.conversations.models import Conversation, Message, Status, Tag
@@ -120,7 +120,6 @@ def _render_conversation(
 ) -> HttpResponse:
     members = User.objects.filter(memberships__mailbox=conv.mailbox).select_related("agent")
     history = queries.customer_history(request.user, conv)
-    reviewers = Agent.objects.filter(user_id__in=outbox.reviewers_of(conv.mailbox))
     sent = request.GET.get("sent", "")
     return render(request, "conversations/conversation.html", {
         **rail(request), "conv": conv, "mailbox": conv.mailbox, "timeline": queries.timeline(conv),
@@ -130,7 +129,7 @@ def _render_conversation(
         "note_form": note_form or NoteForm(), "tag_form": tag_form or TagForm(), "draft": draft,
         "tags": conv.tags.order_by("name"), "all_tags": Tag.objects.order_by("name")[:500],
         "stale": stale, "held": outbox.needs_approval(conv.mailbox, request.user),  # type: ignore[arg-type]
-        "reviewer": agent_of(request.user) in reviewers,
+        "reviewer": request.user.pk in outbox.reviewers_of(conv.mailbox),
     }, status=status)  # fmt: skip
 
 

@@ -7,8 +7,7 @@ and puts it on the queue of every tab whose agent may see the row's mailbox. Row
 by other processes wake it through PostgreSQL's ``NOTIFY``, or at the latest after
 ``MADOGUCHI_LIVE_POLL_SECONDS``. Presence travels the same way through ``Pulse`` rows.
 
-All database work runs in one dedicated thread (one connection, kept open), so the event
-loop never blocks on it.
+All database work runs in one dedicated thread, so the event loop never blocks on it.
 """
 
 from __future__ import annotations
@@ -209,18 +208,11 @@ class Hub:
         for conv_id, mailbox_id in changed.items():
             self._send(mailbox_id, presence_payload(conv_id, self.presence.on(conv_id)))
 
-    def _send_to(self, agent_id: int | None, row: dict[str, Any]) -> None:
-        """A notification: only to its agent's tabs (that may still see its mailbox)."""
-        text = event_payload(row, self.names.get(row["actor_id"], ""))
-        for key in tuple(self.by_mailbox.get(row["mailbox_id"], ())):
-            tab = self.tabs.get(key)
-            if tab is not None and tab.agent_id == agent_id:
-                tab.push(text)
-
-    def _send(self, mailbox_id: int, text: str) -> None:
+    def _send(self, mailbox_id: int, text: str, *, only: int | None = None) -> None:
+        """To every tab that may see the mailbox (``only``: just that agent's, a notification)."""
         for key in tuple(self.by_mailbox.get(mailbox_id, ())):
             tab = self.tabs.get(key)
-            if tab is not None:
+            if tab is not None and (only is None or tab.agent_id == only):
                 tab.push(text)
 
     # --- following the log ------------------------------------------------------------
@@ -291,15 +283,14 @@ class Hub:
 
     def _apply(self, batch: Batch) -> None:
         self.names.update(batch.names)
-        for agent_id, mailboxes in batch.access.items():
-            self._reaccess(agent_id, mailboxes)
+        for tab in list(self.tabs.values()) if batch.access else ():
+            if tab.agent_id in batch.access:
+                self._reaccess(tab, batch.access[tab.agent_id])
         for row in batch.events:
-            if row["type"] == NOTIFICATION:
-                self._send_to(row["data"].get("to"), row)
-            elif row["mailbox_id"] is not None:
-                self._send(
-                    row["mailbox_id"], event_payload(row, self.names.get(row["actor_id"], ""))
-                )
+            if row["mailbox_id"] is not None:
+                only = row["data"].get("to") if row["type"] == NOTIFICATION else None
+                text = event_payload(row, self.names.get(row["actor_id"], ""))
+                self._send(row["mailbox_id"], text, only=only)
         changed: dict[int, int] = {}
         for p in batch.pulses:
             key = (p["origin"], p["tab"])
@@ -320,19 +311,19 @@ class Hub:
         if changed:
             self._broadcast_presence(changed)
 
-    def _reaccess(self, agent_id: int, mailboxes: frozenset[int] | None) -> None:
-        for tab in [t for t in self.tabs.values() if t.agent_id == agent_id]:
-            if mailboxes is None:
-                tab.shut()
-                continue
-            if mailboxes == tab.mailboxes:
-                continue
-            for mailbox_id in tab.mailboxes - mailboxes:
-                self.by_mailbox[mailbox_id].discard(tab.key)
-            for mailbox_id in mailboxes - tab.mailboxes:
-                self.by_mailbox[mailbox_id].add(tab.key)
-            tab.mailboxes = mailboxes
-            tab.push(json.dumps({"type": "access"}))
+    def _reaccess(self, tab: Tab, mailboxes: frozenset[int] | None) -> None:
+        """The tab's agent may now see ``mailboxes`` (None: may no longer sign in)."""
+        if mailboxes is None:
+            tab.shut()
+            return
+        if mailboxes == tab.mailboxes:
+            return
+        for mailbox_id in tab.mailboxes - mailboxes:
+            self.by_mailbox[mailbox_id].discard(tab.key)
+        for mailbox_id in mailboxes - tab.mailboxes:
+            self.by_mailbox[mailbox_id].add(tab.key)
+        tab.mailboxes = mailboxes
+        tab.push(json.dumps({"type": "access"}))
 
     async def _refresh(self) -> None:
         """Re-announce this process's tabs so other processes keep showing them."""

@@ -244,22 +244,7 @@ def _queue(
         message.dedupe_key = message.message_id
         message.save(update_fields=["message_id", "dedupe_key"])
         _store_attachments(message, content.attachments)
-        data = build(
-            Outgoing(
-                sender=sender,
-                to=to,
-                cc=cc,
-                subject=subject,
-                text=body,
-                message_id=message.message_id,
-                date=now,
-                in_reply_to=in_reply_to or None,
-                references=references,
-                charset=conv.mailbox.outbound_charset,
-                html=html or None,
-                attachments=content.attachments,
-            )
-        )
+        data = _mail_of(message, references=references, attachments=content.attachments)
         held = needs_approval(conv.mailbox, author)
         outbox = Outbox.objects.create(
             message=message,
@@ -326,7 +311,8 @@ def approve(message: Message, *, reviewer: User, text: str | None = None) -> boo
             _recompose(message, outbox, str(text))
         now = timezone.now()
         outbox.status, outbox.send_after, outbox.reviewed_by = OutboxStatus.QUEUED, now, reviewer
-        outbox.save(update_fields=["status", "send_after", "reviewed_by", "data"])
+        fields = ["status", "send_after", "reviewed_by", *(["data"] if edited else [])]
+        outbox.save(update_fields=fields)
         _record("approval.approved", message, actor_id=reviewer.pk, edited=edited)
         conv.waiting_since, conv.last_activity_at = None, now
         conv.save(update_fields=["waiting_since", "last_activity_at"])
@@ -376,30 +362,41 @@ def _without_signature(text: str, mailbox: Mailbox) -> str:
 def _recompose(message: Message, outbox: Outbox, text: str) -> None:
     """The reviewer changed the text: build the mail again (plain text, same headers)."""
     old = email.message_from_bytes(bytes(outbox.data))
-    references = str(old.get("References", "")).split()
+    references = [r.strip("<>") for r in str(old.get("References", "")).split()]
     files = [
         OutAttachment(a.filename, a.content_type, blobs.read(a.sha256))
         for a in message.attachments.all()
     ]
-    body = text.rstrip() + "\n"
-    outbox.data = build(
+    message.text = message.reply_text = text.rstrip() + "\n"
+    message.html = ""
+    message.save(update_fields=["text", "reply_text", "html"])
+    outbox.data = _mail_of(message, references=references, attachments=files, date=timezone.now())
+
+
+def _mail_of(
+    message: Message,
+    *,
+    references: list[str],
+    attachments: list[OutAttachment],
+    date: datetime | None = None,
+) -> bytes:
+    """The bytes of an outbound message, from what the Message row holds."""
+    return build(
         Outgoing(
             sender=Address(message.from_name, message.from_email),
             to=[Address(n, e) for n, e in message.to],
             cc=[Address(n, e) for n, e in message.cc],
             subject=message.subject,
-            text=body,
+            text=message.text,
             message_id=message.message_id,
-            date=timezone.now(),
+            date=date or message.date or timezone.now(),
             in_reply_to=message.in_reply_to or None,
-            references=[r.strip("<>") for r in references],
+            references=references,
             charset=message.mailbox.outbound_charset,
-            attachments=files,
+            html=message.html or None,
+            attachments=attachments,
         )
     )
-    message.text = message.reply_text = body
-    message.html = ""
-    message.save(update_fields=["text", "reply_text", "html"])
 
 
 def _store_attachments(message: Message, files: list[OutAttachment]) -> None:

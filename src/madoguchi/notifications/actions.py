@@ -31,23 +31,30 @@ def notify(
     user_ids: Iterable[int | None], kind: Kind, *, conversation: Conversation, actor_id: int | None
 ) -> list[Notification]:
     """Tell these agents (never the one who did it) that ``kind`` happened on ``conversation``."""
+    return notify_each(
+        [(u, conversation) for u in dict.fromkeys(user_ids)], kind, actor_id=actor_id
+    )
+
+
+def notify_each(
+    pairs: list[tuple[int | None, Conversation]], kind: Kind, *, actor_id: int | None
+) -> list[Notification]:
+    """``notify`` for many (agent, conversation) pairs at once: one ingest batch, say."""
     from madoguchi.accounts.models import Agent
 
-    targets = [u for u in dict.fromkeys(user_ids) if u is not None and u != actor_id]
-    if not targets:
+    wanted = [(u, c) for u, c in pairs if u is not None and u != actor_id]
+    if not wanted:
         return []
     made = Notification.objects.bulk_create(
-        Notification(user_id=u, kind=kind, conversation=conversation, actor_id=actor_id)
-        for u in targets
+        Notification(user_id=u, kind=kind, conversation=c, actor_id=actor_id) for u, c in wanted
     )
     events.record_many([
-        events.build("notification.created", mailbox_id=conversation.mailbox_id,
-                     conversation_id=conversation.pk, actor_id=actor_id, to=n.user_id,
-                     kind=kind.value, notification=n.pk)
-        for n in made
+        events.build("notification.created", mailbox_id=c.mailbox_id, conversation_id=c.pk,
+                     actor_id=actor_id, to=n.user_id, kind=kind.value, notification=n.pk)
+        for n, (_, c) in zip(made, wanted, strict=True)
     ])  # fmt: skip
     by_mail = set(
-        Agent.objects.filter(user_id__in=targets, notify_by_mail=True)
+        Agent.objects.filter(user_id__in={n.user_id for n in made}, notify_by_mail=True)
         .exclude(user__email="")
         .values_list("user_id", flat=True)
     )
