@@ -40,6 +40,7 @@ urlpatterns = [
     path("c/<int:pk>/", inbox.conversation, name="conversation"),
     path("c/<int:pk>/assign", inbox.assign, name="assign"),
     path("c/<int:pk>/status", inbox.status, name="status"),
+    path("c/<int:pk>/person", inbox.not_automated, name="not_automated"),
     path("c/<int:pk>/reply", inbox.reply, name="reply"),
     path("c/<int:pk>/note", inbox.note, name="note"),
     path("c/<int:pk>/draft", compose.save_draft, name="draft"),

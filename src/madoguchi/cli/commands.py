@@ -1,4 +1,4 @@
-"""Subcommands that act on the data: init, mailbox, import, fetch, mail retry, stats, export."""
+"""Subcommands that act on the data: init, mailbox, import, fetch, mail, stats, export."""
 
 from __future__ import annotations
 
@@ -50,6 +50,12 @@ def register(sub: Any) -> None:
     r.set_defaults(handler=cmd_mail_retry)
     f = msub.add_parser("failed", help="list failed raw mail with the reason")
     f.set_defaults(handler=cmd_mail_failed)
+    c = msub.add_parser(
+        "reclassify", help="apply the current classification to stored mail (see what it moves)"
+    )
+    c.add_argument("--mailbox", metavar="ADDRESS")
+    c.add_argument("--dry-run", action="store_true", help="show what would move, store nothing")
+    c.set_defaults(handler=cmd_mail_reclassify)
 
     p = sub.add_parser("stats", help="counts of mailboxes, conversations, messages")
     p.add_argument("--json", action="store_true")
@@ -169,6 +175,25 @@ def cmd_mail_failed(args: argparse.Namespace) -> int:
     for raw in RawMessage.objects.filter(status=RawStatus.FAILED).order_by("pk"):
         reason = raw.error.strip().splitlines()[-1] if raw.error.strip() else "unknown"
         print(f"{raw.pk}\t{raw.source}\t{raw.origin}\t{reason}")
+    return 0
+
+
+def cmd_mail_reclassify(args: argparse.Namespace) -> int:
+    from madoguchi.mail_in.kinds import reclassify
+    from madoguchi.mailboxes.models import Mailbox
+
+    mailbox = None
+    if args.mailbox:
+        mailbox = Mailbox.objects.filter(address=args.mailbox.lower()).first()
+        if mailbox is None:
+            raise ValueError(f"no mailbox {args.mailbox}")
+    changes, moved = reclassify(mailbox, dry_run=args.dry_run)
+    for change in changes:
+        print(f"message {change.message_id}: {change.before} -> {change.after}")
+    verb = "would move" if args.dry_run else "moved"
+    for conv in moved:
+        print(f"{verb} #{conv.pk} back to new mail: {conv.subject}")
+    print(f"{len(changes)} messages reclassified; {verb} {len(moved)} conversations to new mail")
     return 0
 
 

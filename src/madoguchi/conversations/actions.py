@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -26,6 +27,7 @@ from madoguchi.conversations.models import (
     Tag,
     ThreadRule,
 )
+from madoguchi.conversations.models import Kind as ConversationKind
 from madoguchi.core import blobs, events
 from madoguchi.core.models import Event
 from madoguchi.mail import Address, ParsedMail
@@ -36,6 +38,18 @@ from madoguchi.notifications.mentions import mentioned
 from madoguchi.notifications.models import Kind
 
 MAX_REFS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class KindChange:
+    """A stored inbound message whose kind the current rules see differently."""
+
+    message_id: int
+    conversation_id: int
+    before: str
+    after: str
+    reason: str
+    hint: str
 
 
 @dataclass
@@ -111,10 +125,35 @@ def _fill_new(
         conv.mailbox = mailbox
         conv.contact = contacts.get(first.sender.email.lower()) if first.sender else None
         conv.subject = first.subject[:998]
-        conv.kind = first.kind
+        conv.kind, conv.kind_hint = _kind_of([i.mail for i in mine])
         conv.message_count = len(mine)
         conv.snippet = _snippet(mine[-1].mail)
         conv.last_activity_at = conv.waiting_since = now
+
+
+def _kind_of(mails: list[ParsedMail]) -> tuple[str, str]:
+    """A new conversation's kind and hint: a person's mail among them makes it normal."""
+    people = [m for m in mails if m.kind == "normal"]
+    if people:
+        return ConversationKind.NORMAL, next((m.kind_hint for m in people if m.kind_hint), "")
+    return mails[0].kind, ""
+
+
+def _set_kind(conv: Conversation, kind: str, *, actor_id: int | None, reason: str) -> Event:
+    """Change ``conv.kind`` in memory and build the event (the caller saves and records)."""
+    event = events.build(
+        "conversation.kind",
+        mailbox_id=conv.mailbox_id,
+        conversation_id=conv.pk,
+        actor_id=actor_id,
+        before=conv.kind,
+        after=kind,
+        reason=reason,
+    )
+    conv.kind = kind
+    if kind == ConversationKind.NORMAL:
+        conv.kind_hint = ""
+    return event
 
 
 def _message(mailbox: Mailbox, item: Inbound, now: datetime) -> Message:
@@ -138,6 +177,8 @@ def _message(mailbox: Mailbox, item: Inbound, now: datetime) -> Message:
         html=mail.html or "",
         reply_text=mail.reply_text,
         kind=mail.kind,
+        kind_reason=mail.kind_reason[:120],
+        kind_hint=mail.kind_hint or "",
         thread_rule=item.rule,
         defects=[[d.where, d.problem, d.repair] for d in mail.defects],
     )
@@ -190,8 +231,11 @@ def _touch_existing(batch: list[Inbound], now: datetime) -> list[Event]:
     if not latest:
         return []
     log = []
+    people = {i.conversation for i in batch if i.mail.kind == "normal"}
     convs = list(Conversation.objects.filter(pk__in=list(latest)))
     for conv in convs:
+        if conv.kind != ConversationKind.NORMAL and conv.pk in people:
+            log.append(_set_kind(conv, ConversationKind.NORMAL, actor_id=None, reason="person"))
         before = conv.status
         conv.message_count += counts[conv.pk]
         conv.last_activity_at = now
@@ -210,7 +254,8 @@ def _touch_existing(batch: list[Inbound], now: datetime) -> list[Event]:
                 )
             )
     Conversation.objects.bulk_update(
-        convs, ["message_count", "last_activity_at", "snippet", "waiting_since", "status"]
+        convs,
+        ["message_count", "last_activity_at", "snippet", "waiting_since", "status", "kind"],
     )
     notify_each([(c.assignee_id, c) for c in convs], Kind.CUSTOMER_REPLIED, actor_id=None)
     return log
@@ -389,3 +434,58 @@ def start_outbound(
             actor_id=author.pk,
         )
     return conv
+
+
+def mark_not_automated(conv: Conversation, *, actor_id: int, always: str = "") -> None:
+    """"これは自動送信ではない": ``conv`` is a person's and goes back to new mail.
+
+    ``always`` (an address or a domain) is added to the mailbox's list of senders whose mail
+    is always a person's. Caller checked ``actor`` may edit ``conv``.
+    """
+    from madoguchi.mailboxes.actions import add_person_sender
+
+    with transaction.atomic():
+        fields = ["kind", "kind_hint", "waiting_since"]
+        if conv.kind != ConversationKind.NORMAL:
+            events.record_many([_set_kind(conv, ConversationKind.NORMAL, actor_id=actor_id,
+                                          reason="marked")])  # fmt: skip
+        conv.kind_hint = ""
+        if conv.status == Status.NEW:
+            conv.waiting_since = conv.waiting_since or conv.last_activity_at
+        conv.save(update_fields=fields)
+        if always:
+            add_person_sender(conv.mailbox, always, actor_id=actor_id)
+
+
+def apply_kinds(changes: list[KindChange], *, models: Any = None) -> list[Conversation]:
+    """Store the kinds ``madoguchi mail reclassify`` found; returns the conversations moved.
+
+    Hidden conversations that now hold a person's mail go back to new mail, unless a person
+    already handled them (not new any more, assigned, or changed by an agent). ``models``
+    (with ``Message``, ``Conversation``, ``Event``) lets the migration pass its own.
+    """
+    Msg, Conv, Ev = models or (Message, Conversation, Event)
+    for change in changes:
+        Msg.objects.filter(pk=change.message_id).update(
+            kind=change.after, kind_reason=change.reason[:120], kind_hint=change.hint
+        )
+    people = {c.conversation_id for c in changes if c.after == ConversationKind.NORMAL}
+    touched = Ev.objects.filter(conversation_id__in=people, actor__isnull=False)
+    handled = set(touched.values_list("conversation_id", flat=True))
+    moved = list(
+        Conv.objects.filter(pk__in=people - handled, status=Status.NEW, assignee__isnull=True)
+        .exclude(kind=ConversationKind.NORMAL)
+        .order_by("pk")
+    )
+    log = []
+    for conv in moved:
+        log.append(Ev(type="conversation.kind", mailbox_id=conv.mailbox_id,
+                      conversation_id=conv.pk, data={"before": conv.kind, "after": "normal",
+                                                     "reason": "reclassified"}))  # fmt: skip
+        conv.kind = ConversationKind.NORMAL
+    Conv.objects.bulk_update(moved, ["kind"])
+    if models is None:
+        events.record_many(log)
+    else:
+        Ev.objects.bulk_create(log)
+    return moved

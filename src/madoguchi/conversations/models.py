@@ -69,6 +69,8 @@ class Conversation(models.Model):
         related_name="assigned_conversations",
     )
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.NORMAL)
+    #: A normal conversation whose words look automated: shown as a hint, never moved.
+    kind_hint = models.CharField(max_length=12, blank=True)
     snippet = models.CharField(max_length=200, blank=True)
     message_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -148,6 +150,9 @@ class Message(models.Model):
     html = models.TextField(blank=True)
     reply_text = models.TextField(blank=True)
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.NORMAL)
+    #: The structural evidence for ``kind`` (docs/mail/classification.md).
+    kind_reason = models.CharField(max_length=120, blank=True)
+    kind_hint = models.CharField(max_length=12, blank=True)
     thread_rule = models.CharField(max_length=16, choices=ThreadRule.choices)
     defects = models.JSONField(default=list, blank=True)
     author = models.ForeignKey(

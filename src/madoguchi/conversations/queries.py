@@ -224,3 +224,31 @@ def customer_history(user: User, conv: Conversation) -> list[Conversation]:
         .select_related("mailbox")
         .order_by("-last_activity_at")[:20]
     )
+
+
+def kind_reason(conv: Conversation) -> str:
+    """The structural evidence that put ``conv`` among automated mail ('' when normal)."""
+    if conv.kind == Kind.NORMAL:
+        return ""
+    first = (
+        Message.objects.filter(conversation=conv, direction="in")
+        .exclude(kind=Kind.NORMAL)
+        .order_by("pk")
+        .values_list("kind_reason", flat=True)
+        .first()
+    )
+    return first or ""
+
+
+def sender_entry(conv: Conversation, what: str) -> str:
+    """The first customer sender of ``conv`` as an address or as ``@domain`` ('' if none)."""
+    email = (
+        Message.objects.filter(conversation=conv, direction="in")
+        .exclude(from_email="")
+        .order_by("pk")
+        .values_list("from_email", flat=True)
+        .first()
+    )
+    if not email or "@" not in email:
+        return ""
+    return email.lower() if what == "address" else "@" + email.rpartition("@")[2].lower()

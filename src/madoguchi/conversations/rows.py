@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.urls import reverse
 
-from madoguchi.conversations.models import Conversation, Status
+from madoguchi.conversations.models import Conversation, Kind, Status
 from madoguchi.conversations.templatetags.inbox import age, longdate, waited
 
 
@@ -27,6 +27,8 @@ class Row:
     when: str
     tags: tuple[str, ...]
     pk: int
+    #: Words that look automated on a conversation that stays new (a hint, never a move).
+    hint: bool = False
 
 
 def rows_for(conversations: list[Conversation], *, waiting: bool = False) -> list[Row]:
@@ -55,6 +57,7 @@ def rows_for(conversations: list[Conversation], *, waiting: bool = False) -> lis
                 when=longdate(at),
                 tags=tuple(t.name for t in conv.tags.all()),
                 pk=conv.pk,
+                hint=bool(conv.kind_hint) and conv.kind == Kind.NORMAL,
             )
         )
     return result

@@ -130,6 +130,9 @@ def _render_conversation(
         "tags": conv.tags.order_by("name"), "all_tags": Tag.objects.order_by("name")[:500],
         "stale": stale, "held": outbox.needs_approval(conv.mailbox, request.user),  # type: ignore[arg-type]
         "reviewer": request.user.pk in outbox.reviewers_of(conv.mailbox),
+        "kind_reason": queries.kind_reason(conv),
+        "sender_address": queries.sender_entry(conv, "address"),
+        "sender_domain": queries.sender_entry(conv, "domain"),
     }, status=status)  # fmt: skip
 
 
@@ -205,6 +208,21 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
     if value not in Status.values:
         return _back(request, conv.pk, error="status")
     actions.change_status(conv, Status(value), actor_id=_uid(request))
+    return _back(request, conv.pk)
+
+
+@login_required
+@require_POST
+def not_automated(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "これは自動送信ではない": back to new mail, optionally for every mail of the sender."""
+    conv = queries.access_conversation(request.user, pk)
+    always = request.POST.get("always", "")
+    if always not in ("", "address", "domain"):
+        return _back(request, conv.pk, error="always")
+    entry = queries.sender_entry(conv, always) if always else ""
+    if always and not entry:
+        return _back(request, conv.pk, error="always")
+    actions.mark_not_automated(conv, actor_id=_uid(request), always=entry)
     return _back(request, conv.pk)
 
 

@@ -134,7 +134,9 @@ def _parse(data: bytes) -> ParsedMail:
     text, html, reply = _texts(body)
     lower = {k: headers.unfold(v) for k, v in first.items()}
     sender = addrs["from"][0] if addrs["from"] else None
-    kind = classify.classify(lower, subject, sender, body.report_types)
+    evidence = classify.Evidence(returned=classify.has_returned(body.returned, text))
+    found = classify.verdict(lower, subject, sender, body.report_types, evidence)
+    kind = found.kind
     message_id = headers.parse_message_id(first.get("message-id"))
     bounce_id = (
         classify.bounce_message_id(body.returned, text, message_id) if kind == "bounce" else None
@@ -157,4 +159,6 @@ def _parse(data: bytes) -> ParsedMail:
         bounce_message_id=bounce_id,
         defects=defects,
         headers=shown,
+        kind_reason=found.reason,
+        kind_hint=found.hint,
     )

@@ -79,3 +79,7 @@ class ParsedMail:
     bounce_message_id: str | None
     defects: list[Defect]
     headers: list[tuple[str, str]]
+    #: The structural evidence for ``kind`` ('' for normal mail), docs/mail/classification.md.
+    kind_reason: str = ""
+    #: For normal mail whose words look automated: the kind they suggest (a visible hint only).
+    kind_hint: Kind | None = None

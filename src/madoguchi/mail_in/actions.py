@@ -21,7 +21,7 @@ from madoguchi import mail
 from madoguchi.conversations import actions as conversations
 from madoguchi.conversations.models import Conversation, Message, ThreadRule
 from madoguchi.core import events
-from madoguchi.mail_in import threading
+from madoguchi.mail_in import kinds, threading
 from madoguchi.mail_in.models import RawMessage, RawStatus
 from madoguchi.mail_in.types import RawInbound
 from madoguchi.mailboxes.models import Mailbox
@@ -98,7 +98,7 @@ def ingest(
     mailbox = raws[0].mailbox
     if parsed_mails is None:
         parsed_mails = [mail.parse(bytes(raw.data)) for raw in raws]
-    parsed = list(zip(raws, parsed_mails, strict=True))
+    parsed = [(raw, kinds.judge(mailbox, raw, m)) for raw, m in zip(raws, parsed_mails, strict=True)]
     with transaction.atomic():
         claimed = _claim(raws)
         todo = [

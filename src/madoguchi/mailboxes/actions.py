@@ -33,6 +33,7 @@ EDITABLE = {
     "sender_format",
     "outbound_charset",
     "undo_seconds",
+    "person_senders",
 }
 
 
@@ -72,3 +73,19 @@ def update_mailbox(mailbox: Mailbox, *, actor_id: int | None = None, **fields: A
                 "mailbox.updated", mailbox_id=mailbox.pk, actor_id=actor_id, fields=changed
             )
     return mailbox
+
+
+def add_person_sender(mailbox: Mailbox, entry: str, *, actor_id: int | None) -> bool:
+    """Always treat mail from ``entry`` (an address or a domain) as a person's.
+
+    Returns False when it was on the list already. Caller holds a transaction.
+    """
+    entry = entry.strip().lower()
+    if not entry or entry in mailbox.person_sender_list:
+        return False
+    mailbox.person_senders = "\n".join([*mailbox.person_sender_list, entry])
+    Mailbox.objects.filter(pk=mailbox.pk).update(person_senders=mailbox.person_senders)
+    events.record(
+        "mailbox.person_sender_added", mailbox_id=mailbox.pk, actor_id=actor_id, entry=entry
+    )
+    return True

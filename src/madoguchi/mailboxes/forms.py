@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from django import forms
@@ -14,11 +15,14 @@ from madoguchi.mailboxes.models import AfterFetch, Mailbox
 
 MB = 1024 * 1024
 SECRET_FIELDS = ("imap_password", "smtp_password")
+#: One line of the "always a person" list: an address, ``@domain`` or ``domain``.
+_SENDER_ENTRY = re.compile(r"([^@\s]{1,64}@|@)?[a-z0-9-]{1,63}(\.[a-z0-9-]{1,63})+")
 #: Form sections, in order: (legend, fields). The template lays the form out by these.
 SECTIONS: list[tuple[Any, list[str]]] = [
     (_("Address"), ["address", "name", "signature"]),
     (_("Outgoing mail"), ["sender_format", "outbound_charset", "undo_seconds", "max_message_mb"]),
     (_("Working together"), ["assign_on_reply", "replies_need_approval", "approval_members"]),
+    (_("Sorting"), ["person_senders"]),
     (_("Receiving (IMAP)"), [
         "imap_host", "imap_port", "imap_security", "imap_user", "imap_password",
         "imap_folder", "imap_after_fetch", "imap_move_to",
@@ -68,7 +72,7 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
         model = Mailbox
         fields = [
             "address", "name", "signature", "sender_format", "outbound_charset", "undo_seconds",
-            "assign_on_reply", "replies_need_approval",
+            "assign_on_reply", "replies_need_approval", "person_senders",
             "imap_host", "imap_port", "imap_security", "imap_user", "imap_folder",
             "imap_after_fetch", "imap_move_to",
             "smtp_host", "smtp_port", "smtp_security", "smtp_user",
@@ -82,6 +86,7 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
             "undo_seconds": _("Seconds to undo a sent reply"),
             "assign_on_reply": _("Beginning a reply on an unassigned conversation assigns it"),
             "replies_need_approval": _("Every agent's reply needs a manager's approval"),
+            "person_senders": _("Senders whose mail is always a person's"),
             "imap_host": _("IMAP host"),
             "imap_port": _("IMAP port"),
             "imap_security": _("IMAP security"),
@@ -102,10 +107,17 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
                 "ISO-2022-JP for customers whose old mail programs need it; "
                 "text it cannot carry still goes out as UTF-8."
             ),
+            "person_senders": _(
+                "One address (sato@example.jp) or domain (@example.jp) a line. Their mail always "
+                "stays in New, even when it looks automated."
+            ),
             "imap_port": _("Empty: 993 with SSL/TLS, 143 otherwise."),
             "smtp_port": _("Empty: 465 with SSL/TLS, 587 otherwise."),
         }
-        widgets = {"signature": forms.Textarea(attrs={"rows": 4})}
+        widgets = {
+            "signature": forms.Textarea(attrs={"rows": 4}),
+            "person_senders": forms.Textarea(attrs={"rows": 3}),
+        }
         error_messages = {"address": {"unique": _("A mailbox with this address exists already.")}}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -150,6 +162,18 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
         if "{agent}" not in value:
             raise ValidationError(_("Put {agent} in it, so customers see who answered."))
         return value
+
+    def clean_person_senders(self) -> str:
+        lines = [x.strip().lower() for x in str(self.cleaned_data["person_senders"]).splitlines()]
+        entries = list(dict.fromkeys(x for x in lines if x))
+        bad = [x for x in entries if not _SENDER_ENTRY.fullmatch(x)]
+        if bad:
+            raise ValidationError(
+                _("Not an address or a domain: %(entries)s"), params={"entries": ", ".join(bad)}
+            )
+        if len(entries) > 1000:
+            raise ValidationError(_("At most 1,000 lines."))
+        return "\n".join(entries)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

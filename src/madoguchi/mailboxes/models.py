@@ -58,6 +58,9 @@ class Mailbox(models.Model):
     assign_on_reply = models.BooleanField(default=True)
     #: Every agent's reply waits for a manager's approval (per agent: Membership.needs_approval).
     replies_need_approval = models.BooleanField(default=False)
+    #: Senders whose mail is always a person's (one address or domain a line): classification
+    #: never moves their mail out of "new" (docs/mail/classification.md).
+    person_senders = models.TextField(blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -70,6 +73,11 @@ class Mailbox(models.Model):
     @property
     def domain(self) -> str:
         return self.address.rpartition("@")[2]
+
+    @property
+    def person_sender_list(self) -> list[str]:
+        """The entries of ``person_senders``: lower-case addresses and domains."""
+        return [line.strip().lower() for line in self.person_senders.splitlines() if line.strip()]
 
     @property
     def has_imap(self) -> bool:

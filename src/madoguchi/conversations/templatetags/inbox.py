@@ -43,6 +43,18 @@ def status_label(name: str) -> str:
 
 
 @register.filter
+def kind_label(kind: str) -> str:
+    """The name of a kind of mail (normal, auto_reply, bulk, bounce)."""
+    labels = {
+        "normal": _("person"),
+        "auto_reply": _("auto-reply"),
+        "bulk": _("bulk or list mail"),
+        "bounce": _("delivery failure"),
+    }
+    return labels.get(kind, kind)
+
+
+@register.filter
 def get(mapping: dict[str, Any], key: str) -> Any:
     return mapping.get(key, "")
 
