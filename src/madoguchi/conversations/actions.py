@@ -262,18 +262,37 @@ def _touch_existing(batch: list[Inbound], now: datetime) -> list[Event]:
 
 
 def merge_into(target_id: int, sources: list[int], *, parent_id: str) -> None:
-    """Move the messages of conversations started by early replies into ``target_id``.
+    """Move conversations that one mail links into ``target_id``, with all they hold.
 
-    Used when a mail arrives after replies to it had started conversations of their own.
+    Threading merges when a mail links several conversations: replies to it that arrived
+    first, or mails it names (docs/mail/threading.md). ``parent_id`` is that mail's
+    Message-ID. Messages, events, notes, notifications, tags and drafts (unless the author
+    has one in ``target_id``) move, and the latest activity and longest wait carry over.
+    Mails that had found no conversation through the ids they name and name ``parent_id``
+    now hang on it (their rule becomes in_reply_to or references).
+    One ``conversation.merged`` event per source conversation.
     """
+    from madoguchi.notifications.models import Notification
+
+    target = Conversation.objects.get(pk=target_id)
     for source in Conversation.objects.filter(pk__in=sources).exclude(pk=target_id):
         moved = Message.objects.filter(conversation=source)
         count = moved.count()
-        moved.filter(in_reply_to=parent_id).update(
-            conversation_id=target_id, thread_rule=ThreadRule.IN_REPLY_TO
-        )
-        moved.update(conversation_id=target_id, thread_rule=ThreadRule.REFERENCES)
+        if parent_id:
+            loose = moved.filter(thread_rule__in=[ThreadRule.NEW, ThreadRule.LATE_PARENT])
+            loose.filter(in_reply_to=parent_id).update(thread_rule=ThreadRule.IN_REPLY_TO)
+            loose.filter(refs__ref=parent_id).update(thread_rule=ThreadRule.REFERENCES)
+        moved.update(conversation_id=target_id)
         source.events.update(conversation_id=target_id)
+        source.notes.update(conversation_id=target_id)
+        Notification.objects.filter(conversation=source).update(conversation_id=target_id)
+        source.drafts.exclude(author__in=target.drafts.values("author")).update(
+            conversation_id=target_id
+        )
+        target.tags.add(*source.tags.all())
+        target.last_activity_at = max(target.last_activity_at, source.last_activity_at)
+        waiting = [t for t in (target.waiting_since, source.waiting_since) if t is not None]
+        target.waiting_since = min(waiting, default=None)
         Conversation.objects.filter(pk=target_id).update(message_count=F("message_count") + count)
         events.record(
             "conversation.merged",
@@ -281,8 +300,10 @@ def merge_into(target_id: int, sources: list[int], *, parent_id: str) -> None:
             conversation_id=target_id,
             merged=source.pk,
             messages=count,
+            via=parent_id,
         )
         source.delete()
+    target.save(update_fields=["last_activity_at", "waiting_since"])
 
 
 def assign_conversation(conv: Conversation, *, assignee_id: int | None, actor_id: int) -> None:
@@ -437,7 +458,7 @@ def start_outbound(
 
 
 def mark_not_automated(conv: Conversation, *, actor_id: int, always: str = "") -> None:
-    """"これは自動送信ではない": ``conv`` is a person's and goes back to new mail.
+    """ "これは自動送信ではない": ``conv`` is a person's and goes back to new mail.
 
     ``always`` (an address or a domain) is added to the mailbox's list of senders whose mail
     is always a person's. Caller checked ``actor`` may edit ``conv``.

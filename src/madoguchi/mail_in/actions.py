@@ -19,7 +19,7 @@ from django.db.models import F
 
 from madoguchi import mail
 from madoguchi.conversations import actions as conversations
-from madoguchi.conversations.models import Conversation, Message, ThreadRule
+from madoguchi.conversations.models import Conversation, Message
 from madoguchi.core import events
 from madoguchi.mail_in import kinds, threading
 from madoguchi.mail_in.models import RawMessage, RawStatus
@@ -98,7 +98,8 @@ def ingest(
     mailbox = raws[0].mailbox
     if parsed_mails is None:
         parsed_mails = [mail.parse(bytes(raw.data)) for raw in raws]
-    parsed = [(raw, kinds.judge(mailbox, raw, m)) for raw, m in zip(raws, parsed_mails, strict=True)]
+    pairs = zip(raws, parsed_mails, strict=True)
+    parsed = [(raw, kinds.judge(mailbox, raw, m)) for raw, m in pairs]
     with transaction.atomic():
         claimed = _claim(raws)
         todo = [
@@ -126,12 +127,19 @@ def _claim(raws: list[RawMessage]) -> set[int]:
 
 
 Merge = tuple[threading.ConvRef, list[int], str]
+#: A stored conversation to merge, and the Message-ID of the mail that linked it.
+Pending = tuple[int, str]
 
 
 def _thread(
     mailbox: Mailbox, todo: list[tuple[RawMessage, mail.ParsedMail, str]]
 ) -> tuple[list[conversations.Inbound], list[Merge], list[int]]:
-    """Place each new mail of the batch in order; duplicates are set aside."""
+    """Place each new mail of the batch in order; duplicates are set aside.
+
+    The mailbox row is locked first (PostgreSQL), so that two workers never thread related
+    mails of one mailbox at once, each blind to the other's.
+    """
+    list(Mailbox.objects.select_for_update(no_key=True).filter(pk=mailbox.pk).values_list("pk"))
     seen = set(
         Message.objects.filter(mailbox=mailbox, dedupe_key__in=[k for _, _, k in todo]).values_list(
             "dedupe_key", flat=True
@@ -140,7 +148,7 @@ def _thread(
     key = settings.SECRET_KEY.encode()
     index = threading.ThreadIndex.load(mailbox, key, [m for _, m, _ in todo])
     batch: list[conversations.Inbound] = []
-    merges: list[Merge] = []
+    pending: list[Pending] = []
     duplicates: list[int] = []
     for raw, parsed_mail, dedupe in todo:
         if dedupe in seen:
@@ -148,8 +156,9 @@ def _thread(
             continue
         seen.add(dedupe)
         batch.append(
-            _place(mailbox, raw, parsed_mail, key=dedupe, index=index, batch=batch, merges=merges)
+            _place(mailbox, raw, parsed_mail, key=dedupe, index=index, batch=batch, merges=pending)
         )
+    merges = [(index.resolve(source), [source], parent) for source, parent in pending]
     return batch, merges, duplicates
 
 
@@ -161,28 +170,42 @@ def _place(
     key: str,
     index: threading.ThreadIndex,
     batch: list[conversations.Inbound],
-    merges: list[Merge],
+    merges: list[Pending],
 ) -> conversations.Inbound:
-    """Thread one mail of a batch; early replies of this batch are moved in memory."""
+    """Thread one mail of a batch; mails of this batch in merged conversations move in memory.
+
+    Stored conversations to merge are added to ``merges`` (``merge_into`` after the batch is
+    stored, into whatever conversation they end in by then).
+    """
     placement = threading.place(parsed, index)
     target = placement.target if placement.target is not None else Conversation(mailbox=mailbox)
     parent = (parsed.message_id or "")[:512]
-    stored = [o for o in placement.orphans if isinstance(o, int)]
-    if stored:
-        merges.append((target, stored, parent))
-    for orphan in placement.orphans:
-        if isinstance(orphan, Conversation):
-            for earlier in batch:
-                if earlier.conversation is orphan:
-                    earlier.conversation = target
-                    earlier.rule = (
-                        ThreadRule.IN_REPLY_TO
-                        if earlier.mail.in_reply_to == parent
-                        else ThreadRule.REFERENCES
-                    )
-            index.replace(orphan, target)
-    index.placed(parsed, target, placement.rule)
+    if placement.merged:
+        _merge_batch(placement.merged, target, parent, index=index, batch=batch, merges=merges)
+    index.placed(parsed, target)
     return conversations.Inbound(raw, parsed, target, placement.rule, key)
+
+
+def _merge_batch(
+    merged: list[threading.ConvRef],
+    target: threading.ConvRef,
+    parent: str,
+    *,
+    index: threading.ThreadIndex,
+    batch: list[conversations.Inbound],
+    merges: list[Pending],
+) -> None:
+    """Merge ``merged`` into ``target``: in the index, in memory for this batch's mails."""
+    keys = {threading.conv_key(c) for c in merged}
+    for earlier in batch:
+        if threading.conv_key(index.resolve(earlier.conversation)) in keys:
+            earlier.rule = threading.rehang(earlier.mail, parent, earlier.rule)
+    for other in merged:
+        index.merge(other, target)
+        if isinstance(other, int):
+            merges.append((other, parent))
+    for earlier in batch:
+        earlier.conversation = index.resolve(earlier.conversation)
 
 
 def _finish(ids: list[int], status: RawStatus, error: str = "") -> None:
