@@ -81,3 +81,12 @@ def test_header_names_as_given() -> None:
     """The header list keeps names as written and decodes values."""
     result = parse(mail("X-Custom-HEADER: =?utf-8?q?caf=C3=A9?="))
     assert result.headers == [("X-Custom-HEADER", "café")]
+
+
+def test_date_with_a_comment_before_the_zone() -> None:
+    """'(EDT)' between the time and the zone is a comment: the zone still counts."""
+    from madoguchi.mail.headers import parse_date
+
+    date, problem = parse_date("Wed, 20 Sep 1995 00:19:00 (EDT) -0400")
+    assert problem is None and date is not None
+    assert date.isoformat() == "1995-09-20T00:19:00-04:00"

@@ -4,27 +4,45 @@ The standard library's compat32 policy is used for speed, so this module
 does the decoding itself, tolerating what real mail programs send:
 encoded-words split in the middle of a multibyte character (adjacent words
 of one charset are joined before decoding, RFC 2047 section 6.2), raw 8-bit
-headers without any charset, raw ISO-2022-JP escape sequences, group syntax
-(RFC 5322 section 3.4) and unparseable dates.
+headers without any charset (decoded with the charsets the rest of the mail
+declares, :class:`~madoguchi.mail.charsets.Hints`), raw ISO-2022-JP escape
+sequences, unterminated encoded-words, group syntax (RFC 5322 section 3.4),
+display names with unquoted commas or encoded-words holding specials,
+addresses without angle brackets or with a null path, and unparseable dates.
 """
 
 from __future__ import annotations
 
 import binascii
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import getaddresses, parsedate_to_datetime
 
 from . import charsets
+from .charsets import NO_HINTS, Hints
 from .types import Address
 
 Repairs = list[tuple[str, str]]
 
 _EW = re.compile(rb"=\?([^?\s]+)\?([QqBb])\?([^?]*)\?=")
+_EW_OPEN = re.compile(rb"=\?([^?\s]+)\?([QqBb])\?([^?]*)$")
+_EW_RUN = re.compile(rb"=\?[^?\s]+\?[QqBb]\?[^?]*\?=(?:[ \t]*=\?[^?\s]+\?[QqBb]\?[^?]*\?=)*")
+_EW_CHARSET = re.compile(rb"=\?([^?\s*]+)[^?\s]*\?[QqBb]\?")
 _FOLD = re.compile(r"\r?\n(?=[ \t])|\r(?=[ \t])")
 _WS = re.compile(r"\s+")
 _MSGID = re.compile(r"<([^<>]*)>")
 _ISO_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d))?")
+_DOMAIN = re.compile(r"@([A-Za-z0-9.-]+\.[A-Za-z0-9-]+)")
+_TOKEN = re.compile("\ue000(\\d+)\ue001")
+_AT_FORM = re.compile(  # 'user at example.com (Name)', as list archives write senders
+    r"(?P<local>[^\s@<>(),;:\"]+) at (?P<domain>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
+    r"(?:\s*\((?P<name>[^()]*)\))?"
+)
+_ADDR_AS_NAME = re.compile(r'(^|,)(\s*)([^\s,<>"()@]+@[^\s,<>"()]*)(\s*<[^<>]*>)')
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MAX_NAME = 998  # RFC 5322 line length: a longer "name" is a broken header, not a name
+_MAX_VALUE = 16 * 1024  # header bytes looked at for charset declarations
 
 
 def to_bytes(value: str) -> bytes:
@@ -40,6 +58,25 @@ def unfold(value: str) -> str:
     return value.replace("\r", "").replace("\n", "")
 
 
+def declared_charsets(values: Iterable[str]) -> list[str]:
+    """Charset labels of the encoded-words in raw header values, in order."""
+    found: list[str] = []
+    for value in values:
+        for m in _EW_CHARSET.finditer(to_bytes(value[:_MAX_VALUE])):
+            label = m.group(1).decode("ascii", "replace").lower()
+            if label not in found:
+                found.append(label)
+    return found
+
+
+def sender_domain(value: str | None) -> str | None:
+    """The domain of the first address in a raw From value, or None."""
+    if not value:
+        return None
+    m = _DOMAIN.search(value[:_MAX_VALUE])
+    return m.group(1) if m else None
+
+
 def _word_bytes(enc: bytes, payload: bytes) -> bytes:
     """Decode the payload of one encoded-word to bytes (B or Q encoding)."""
     if enc in (b"B", b"b"):
@@ -53,32 +90,48 @@ def _word_bytes(enc: bytes, payload: bytes) -> bytes:
     return binascii.a2b_qp(payload, header=True)
 
 
-def _flush(out: list[str], label: bytes | None, buf: bytearray, repairs: Repairs) -> None:
+def _flush(
+    out: list[str], label: bytes | None, buf: bytearray, repairs: Repairs, hints: Hints
+) -> None:
     """Decode accumulated encoded-word bytes of one charset into ``out``."""
     if label is None or not buf:
         return
     name = label.decode("ascii", "replace").split("*", 1)[0]
-    text, repair = charsets.decode(bytes(buf), name)
+    text, repair = charsets.decode(bytes(buf), name, hints)
     if repair:
         repairs.append(repair)
     out.append(text)
 
 
-def _plain(seg: bytes, repairs: Repairs) -> str:
+def _plain(seg: bytes, repairs: Repairs, hints: Hints = NO_HINTS) -> str:
     """Decode text outside encoded-words (ASCII, raw ISO-2022-JP or raw 8-bit)."""
     if seg.isascii() and b"\x1b" not in seg:
         return seg.decode("ascii")
-    text, repair = charsets.decode(seg, None)
+    text, repair = charsets.decode(seg, None, hints)
     if repair:
         repairs.append(repair)
     return text
 
 
-def decode_words(raw: bytes) -> tuple[str, Repairs]:
+def _unterminated(raw: bytes, repairs: Repairs, hints: Hints) -> str | None:
+    """Decode an encoded-word cut off before its closing ``?=`` (end of value)."""
+    m = _EW_OPEN.search(raw)
+    if m is None or not m.group(3):
+        return None
+    prefix = decode_words(raw[: m.start()], hints)
+    repairs.extend(prefix[1])
+    buf = bytearray(_word_bytes(m.group(2), m.group(3)))
+    out = [prefix[0]]
+    _flush(out, m.group(1).lower(), buf, repairs, hints)
+    repairs.append(("encoded-word without its closing ?=", "decoded to the end of the header"))
+    return "".join(out)
+
+
+def decode_words(raw: bytes, hints: Hints = NO_HINTS) -> tuple[str, Repairs]:
     """Decode an unfolded header value with RFC 2047 encoded-words; never raises."""
     repairs: Repairs = []
     if b"=?" not in raw:
-        return _plain(raw, repairs), repairs
+        return _plain(raw, repairs, hints), repairs
     out: list[str] = []
     label: bytes | None = None
     buf = bytearray()
@@ -88,55 +141,172 @@ def decode_words(raw: bytes) -> tuple[str, Repairs]:
         pos = m.end()
         cur = m.group(1).lower()
         if between.strip() or label != cur:
-            _flush(out, label, buf, repairs)
+            _flush(out, label, buf, repairs, hints)
             buf = bytearray()
             if between and (between.strip() or label is None):
-                out.append(_plain(between, repairs))
+                out.append(_plain(between, repairs, hints))
             label = cur
         buf += _word_bytes(m.group(2), m.group(3))
-    _flush(out, label, buf, repairs)
+    _flush(out, label, buf, repairs, hints)
     if pos < len(raw):
-        out.append(_plain(raw[pos:], repairs))
+        tail = _unterminated(raw[pos:], repairs, hints)
+        out.append(tail if tail is not None else _plain(raw[pos:], repairs, hints))
     return "".join(out), repairs
 
 
-def decode_value(value: str) -> tuple[str, Repairs]:
+def decode_value(value: str, hints: Hints = NO_HINTS) -> tuple[str, Repairs]:
     """Decode one raw (surrogate-escaped) header value to display text."""
     raw = to_bytes(unfold(value))
     if raw.isascii() and b"=?" not in raw and b"\x1b" not in raw:
         return raw.decode("ascii"), []
-    return decode_words(raw)
+    return decode_words(raw, hints)
 
 
-def decode_text(value: str) -> tuple[str, Repairs]:
+def decode_text(value: str, hints: Hints = NO_HINTS) -> tuple[str, Repairs]:
     """Decode an unstructured header (e.g. Subject) and normalise whitespace."""
-    text, repairs = decode_value(value)
-    return _WS.sub(" ", text).strip(), repairs
+    text, repairs = decode_value(value, hints)
+    return _display(text), repairs
+
+
+def _display(text: str) -> str:
+    """Display text: control characters dropped, white space runs collapsed."""
+    return _WS.sub(" ", _CONTROL.sub("", text)).strip()
+
+
+# --- address lists ----------------------------------------------------------
+
+
+def _protect(raw: bytes, hints: Hints, repairs: Repairs) -> tuple[str, list[str]]:
+    """Decode an address list, replacing each run of encoded-words by a token.
+
+    The tokens (private-use characters around an index) keep specials that an
+    encoded-word may hold, such as the comma of ``=?UTF-8?Q?Doe,_John?=``,
+    away from the address parser; :func:`_restore` puts the text back.
+    """
+    words: list[str] = []
+    out: list[str] = []
+    pos = 0
+    for m in _EW_RUN.finditer(raw):
+        out.append(_plain(raw[pos : m.start()], repairs, hints))
+        text, found = decode_words(m.group(0), hints)
+        repairs.extend(found)
+        out.append(f"\ue000{len(words)}\ue001")
+        words.append(text)
+        pos = m.end()
+    out.append(_plain(raw[pos:], repairs, hints))
+    return "".join(out), words
+
+
+def _restore(text: str, words: list[str]) -> str:
+    """Put decoded encoded-word text back in place of its tokens."""
+    if "\ue000" not in text:
+        return text
+    return _TOKEN.sub(lambda m: _word(words, int(m.group(1))), text)
+
+
+def _word(words: list[str], index: int) -> str:
+    """The decoded text of one protected encoded-word run ('' if out of range)."""
+    return words[index] if index < len(words) else ""
+
+
+def _split_bare(addr: str) -> tuple[str, str] | None:
+    """Split 'Big Bug bb@bug.com' (no angle brackets) into name and address."""
+    words = addr.split()
+    at = [i for i, w in enumerate(words) if "@" in w]
+    if len(at) != 1:
+        return None
+    name = " ".join(w for i, w in enumerate(words) if i != at[0])
+    return name, words[at[0]].strip("<>")
+
+
+def _pair(name: str, addr: str, words: list[str], repairs: Repairs) -> tuple[str, str]:
+    """One parsed (name, address) with its tokens restored and a bare address split."""
+    name, addr = _restore(name, words), _restore(addr, words).strip()
+    if " " in addr and (bare := _split_bare(addr)) is not None:
+        repairs.append(("address without angle brackets", "split into name and address"))
+        return bare[0] or name, bare[1]
+    return name, addr
+
+
+def _pairs(text: str, words: list[str], repairs: Repairs) -> list[tuple[str, str]]:
+    """Run the stdlib address parser and repair what it gets wrong."""
+    quoted = _ADDR_AS_NAME.sub(r'\1\2"\3"\4', text)
+    if quoted != text:
+        repairs.append(("address used as display name", "read as the name"))
+        text = quoted
+    try:
+        pairs = getaddresses([text])
+    except Exception:  # noqa: BLE001 - the stdlib parser can fail on garbage
+        repairs.append(("unparseable address list", "read as one name"))
+        pairs = [(text, "")]
+    out = [_pair(name, addr, words, repairs) for name, addr in pairs]
+    return _join_commas([p for p in out if p[0] or p[1]], repairs)
+
+
+def _join_commas(pairs: list[tuple[str, str]], repairs: Repairs) -> list[tuple[str, str]]:
+    """Join 'Doe, John <j@x>' split at the unquoted comma back into one address."""
+    out: list[tuple[str, str]] = []
+    carry: list[str] = []
+    for i, (name, addr) in enumerate(pairs):
+        following = pairs[i + 1] if i + 1 < len(pairs) else None
+        if not name and "@" not in addr and following is not None and following[0]:
+            carry.append(addr)
+            continue
+        if carry:
+            repairs.append(("unquoted comma in display name", "joined to the next address"))
+            out.append((", ".join([*carry, name]), addr))
+            carry = []
+            continue
+        out.append((name, addr))
+    return out
+
+
+def _lost_words(text: str, pairs: list[tuple[str, str]]) -> bool:
+    """True when the parser dropped words of an address-less value ('Сергей Обухов')."""
+    if "@" in text or "<" in text or len(pairs) != 1:
+        return False
+    kept = " ".join(pairs[0])
+    return any(w not in kept for w in _WS.split(text.strip()))
 
 
 def _make_address(name: str, addr: str) -> Address | None:
     """Build an Address, lowercasing the domain; None for empty entries."""
     addr = addr.strip().strip("<>").strip()
+    name = _display(name)[:_MAX_NAME]
     if not addr or " " in addr:
-        return None
-    local, at, domain = addr.rpartition("@")
-    email = f"{local}@{domain.lower()}" if at else addr
-    text, _ = decode_words(name.encode("utf-8", "surrogateescape"))
-    return Address(name=_WS.sub(" ", text).strip(), email=email)
+        return Address(name=name, email="") if name else None
+    local, sep, domain = addr.rpartition("@")
+    email = f"{local}@{domain.lower()}" if sep else addr
+    return Address(name=name, email=email)
 
 
-def parse_addresses(value: str | None) -> tuple[list[Address], Repairs]:
-    """Parse an address-list header; group syntax and garbage yield no exception."""
+def joined(items: Iterable[tuple[str, object]], key: str) -> str | None:
+    """Every raw value of a repeated address header (To, Cc) as one list, or None."""
+    values = [str(v) for k, v in items if k.strip().lower() == key]
+    return ", ".join(values) if values else None
+
+
+def parse_addresses(value: str | None, hints: Hints = NO_HINTS) -> tuple[list[Address], Repairs]:
+    """Parse an address-list header; group syntax and garbage yield no exception.
+
+    What a person can read is kept: a display name with an unquoted comma or
+    with an encoded-word holding specials, an address without angle brackets,
+    a name with the null path ``<>`` or with no address at all.
+    """
     if not value:
         return [], []
     raw = to_bytes(unfold(value))
     repairs: Repairs = []
-    text = _plain(raw, repairs) if not raw.isascii() else raw.decode("ascii")
-    try:
-        pairs = getaddresses([text])
-    except Exception:  # noqa: BLE001 - the stdlib parser can fail on garbage
-        repairs.append(("unparseable address list", "ignored"))
-        return [], repairs
+    text, words = _protect(raw, hints, repairs)
+    at = _AT_FORM.fullmatch(text.strip())
+    if at:
+        repairs.append(("address written as 'user at domain'", "read as user@domain"))
+        pairs = [(_restore(at["name"] or "", words), f"{at['local']}@{at['domain']}")]
+    else:
+        pairs = _pairs(text, words, repairs)
+        if _lost_words(text, pairs):
+            repairs.append(("display name without an address", "kept the name"))
+            pairs = [(_restore(text, words).strip(), "")]
     found = [_make_address(n, a) for n, a in pairs]
     return [a for a in found if a is not None], repairs
 
@@ -166,11 +336,15 @@ def parse_message_id(value: str | None) -> str | None:
     return None
 
 
+_DATE_COMMENT = re.compile(r"\([^()]{0,200}\)")
+
+
 def parse_date(value: str | None) -> tuple[datetime | None, str | None]:
     """Parse an RFC 5322 date; returns (aware datetime or None, problem or None)."""
     if value is None or not value.strip():
         return None, "missing Date header"
-    text = unfold(value).strip()
+    # RFC 5322 comments such as "(EDT)" may stand anywhere, even before the zone.
+    text = " ".join(_DATE_COMMENT.sub(" ", unfold(value)).split())
     try:
         dt: datetime | None = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):

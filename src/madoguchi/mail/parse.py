@@ -12,7 +12,8 @@ from __future__ import annotations
 from email.message import Message
 
 from . import classify, headers, quotes
-from .body import Body, walk
+from .body import Body, mail_hints, walk
+from .charsets import Hints
 from .charsets import decode as decode_bytes
 from .html2text import html_to_text
 from .mime import parse_bytes
@@ -70,25 +71,35 @@ def _empty(text: str, defects: list[Defect]) -> ParsedMail:
 
 def _decode_headers(
     msg: Message, defects: list[Defect]
-) -> tuple[list[tuple[str, str]], dict[str, str]]:
-    """Decode every header; return the display list and first raw value by name."""
+) -> tuple[list[tuple[str, str]], dict[str, str], Hints]:
+    """Decode every header; return the display list, first raw value by name, and hints.
+
+    The hints (charsets the mail declares, sender TLD) decode raw 8-bit
+    header bytes as Thunderbird does: most likely in the body's charset.
+    """
+    hints = mail_hints(msg)
     shown: list[tuple[str, str]] = []
     first: dict[str, str] = {}
     for name, raw_value in msg.raw_items():
         value = str(raw_value)
         key = name.strip().lower()
         first.setdefault(key, value)
-        text, repairs = headers.decode_value(value)
+        text, repairs = headers.decode_value(value, hints)
         defects.extend(Defect(key, p, r) for p, r in repairs)
         shown.append((name, text))
-    return shown, first
+    return shown, first, hints
 
 
-def _addresses(first: dict[str, str], defects: list[Defect]) -> dict[str, list[Address]]:
-    """Parse the address headers."""
+def _addresses(
+    msg: Message, first: dict[str, str], defects: list[Defect], hints: Hints
+) -> dict[str, list[Address]]:
+    """Parse the address headers (every To/Cc/Reply-To), recording new repairs."""
     out: dict[str, list[Address]] = {}
     for key in _ADDRESS_HEADERS:
-        found, repairs = headers.parse_addresses(first.get(key))
+        value = first.get(key) if key == "from" else headers.joined(msg.raw_items(), key)
+        found, repairs = headers.parse_addresses(value, hints)
+        new = {Defect(key, p, r) for p, r in repairs}.difference(defects)
+        defects.extend(sorted(new, key=lambda d: (d.problem, d.repair)))
         out[key] = found
     return out
 
@@ -101,11 +112,10 @@ def _texts(body: Body) -> tuple[str, str | None, str]:
         text = "\n".join(body.plain)
         return text, html, quotes.reply_text(text)
     if raw_html is not None:
-        return (
-            html_to_text(raw_html),
-            html,
-            quotes.reply_text(html_to_text(raw_html, reply_only=True)),
-        )
+        text = html_to_text(raw_html)
+        reply = "" if quotes.is_forward(text) else html_to_text(raw_html, reply_only=True)
+        # a forward's forwarded mail is the content; nothing new at all: the whole text
+        return text, html, quotes.reply_text(reply) if reply.strip() else quotes.reply_text(text)
     return "", None, ""
 
 
@@ -120,16 +130,16 @@ def _parse(data: bytes) -> ParsedMail:
     """Implementation of :func:`parse`."""
     defects: list[Defect] = []
     msg = parse_bytes(data, defects)
-    shown, first = _decode_headers(msg, defects)
+    shown, first, hints = _decode_headers(msg, defects)
     _required(first, defects)
-    subject, repairs = headers.decode_text(first.get("subject", ""))
-    addrs = _addresses(first, defects)
+    subject, repairs = headers.decode_text(first.get("subject", ""), hints)
+    addrs = _addresses(msg, first, defects, hints)
     date, problem = headers.parse_date(first.get("date"))
     if problem:
         defects.append(
             Defect("date", problem, "date left empty" if date is None else "assumed UTC")
         )
-    body = walk(msg)
+    body = walk(msg, hints)
     defects.extend(body.defects)
     text, html, reply = _texts(body)
     lower = {k: headers.unfold(v) for k, v in first.items()}

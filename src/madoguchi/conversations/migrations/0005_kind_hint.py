@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0004_notes_tags_waiting'),
+        ("conversations", "0004_notes_tags_waiting"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='conversation',
-            name='kind_hint',
+            model_name="conversation",
+            name="kind_hint",
             field=models.CharField(blank=True, max_length=12),
         ),
         migrations.AddField(
-            model_name='message',
-            name='kind_hint',
+            model_name="message",
+            name="kind_hint",
             field=models.CharField(blank=True, max_length=12),
         ),
         migrations.AddField(
-            model_name='message',
-            name='kind_reason',
+            model_name="message",
+            name="kind_reason",
             field=models.CharField(blank=True, max_length=120),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mailboxes', '0004_approval'),
+        ("mailboxes", "0004_approval"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='mailbox',
-            name='person_senders',
+            model_name="mailbox",
+            name="person_senders",
             field=models.TextField(blank=True),
         ),
     ]
