@@ -23,6 +23,8 @@ from .tnef import open_tnef
 from .types import Attachment, Defect
 
 MAX_DEPTH = 40
+#: ``charset=utf-8`` or ``charset="iso-2022-jp"`` in a Content-Type value.
+_CHARSET_PARAM = re.compile(r'(?i)(?:^|;)\s*charset\s*=\s*"?([A-Za-z0-9._:+-]{1,40})"?\s*(?:;|$)')
 MAX_PARTS = 2000
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _BAD_NAME = re.compile(r"[\x00-\x1f\x7f]")
@@ -285,7 +287,20 @@ def declared_charsets(msg: Message) -> list[str]:
 
 
 def _declared(part: Message) -> str | None:
-    """The charset parameter of one part's Content-Type, or None."""
+    """The charset parameter of one part's Content-Type, or None.
+
+    Most parts declare a plain ``charset=x``: a regular expression finds it far faster
+    than ``get_param``, which is only asked for the rest (RFC 2231 forms, odd quoting).
+    """
+    ctype = part.get("content-type")
+    if ctype is None:
+        return None
+    ctype = str(ctype)
+    if "charset" not in ctype.lower():
+        return None
+    plain = _CHARSET_PARAM.search(ctype)
+    if plain is not None:
+        return plain.group(1).strip().lower()
     try:
         value = part.get_param("charset")
     except Exception:  # noqa: BLE001 - malformed parameters
@@ -300,7 +315,8 @@ def mail_hints(msg: Message) -> Hints:
     values = [str(v) for _, v in msg.raw_items()]
     labels = declared_charsets(msg) + headers.declared_charsets(values)
     domain = headers.sender_domain(str(msg.get("from", "")))
-    return charsets.make_hints(labels, domain, (headers.to_bytes(v) for v in values))
+    raw = (headers.to_bytes(v) for v in values if not v.isascii())
+    return charsets.make_hints(labels, domain, raw)
 
 
 def walk(msg: Message, hints: Hints | None = None) -> Body:

@@ -62,6 +62,8 @@ def declared_charsets(values: Iterable[str]) -> list[str]:
     """Charset labels of the encoded-words in raw header values, in order."""
     found: list[str] = []
     for value in values:
+        if "=?" not in value:
+            continue
         for m in _EW_CHARSET.finditer(to_bytes(value[:_MAX_VALUE])):
             label = m.group(1).decode("ascii", "replace").lower()
             if label not in found:
