@@ -58,3 +58,24 @@ def test_customer_mail_stays_new_and_automated_mail_comes_back_for_good(page, we
     expect(page.locator(".row .subject", has_text="発送しました")).to_have_count(1)
     expect(page.locator(".row .subject", has_text="ご注文を受け付けました")).to_have_count(1)
     shot(page, "classification_back_ja.png")
+
+
+def test_the_other_agent_sees_it_come_back_live(two, web, team, suzuki):
+    """One agent says "not automated"; the other's open tab loses the banner and the tab moves."""
+    box = team["support"]
+    conv = deliver(box, _notice("在庫切れのお知らせ", "n3@shop.example")).conversation
+    a, b = two
+    login(a, web, "sato", "pw-sato-123")
+    login(b, web, "suzuki", "pw-suzuki-123")
+    b.goto(f"{web}/m/{box.pk}/auto/")
+    expect(b.locator(f'.row[data-conv="{conv.pk}"]')).to_have_count(1)
+    b.goto(f"{web}/c/{conv.pk}/")
+    a.goto(f"{web}/c/{conv.pk}/")
+    expect(b.locator("form.automated")).to_have_count(1)
+    expect(b.locator("#presence")).to_have_text("佐藤 花子さんが表示中")
+    a.click("form.automated button[type=submit]")
+    expect(a.locator("form.automated")).to_have_count(0)
+    expect(b.locator("form.automated")).to_have_count(0)  # without reloading
+    expect(b.locator(".timeline .activity").last).to_contain_text("自動送信ではない")
+    b.goto(f"{web}/m/{box.pk}/auto/")
+    expect(b.locator(f'.row[data-conv="{conv.pk}"]')).to_have_count(0)
