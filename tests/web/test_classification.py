@@ -198,3 +198,12 @@ def _mailbox_form(box: Mailbox) -> dict[str, object]:
         "assign_on_reply": "on", "imap_security": "ssl", "imap_folder": "INBOX",
         "imap_after_fetch": "leave", "smtp_security": "starttls",
     }  # fmt: skip
+
+
+def test_the_always_choice_is_in_the_timeline_event(team):
+    conv = _auto(team)
+    _client().post(f"/c/{conv.pk}/person", {"always": "address"})
+    event = Event.objects.get(type="conversation.kind", conversation=conv)
+    assert event.data["always"] == "bot@vendor.example"
+    page = _client().get(f"/c/{conv.pk}/").content.decode()
+    assert "bot@vendor.example からのメールは常に人として扱います" in page

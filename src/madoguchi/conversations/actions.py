@@ -32,6 +32,7 @@ from madoguchi.core import blobs, events
 from madoguchi.core.models import Event
 from madoguchi.mail import Address, ParsedMail
 from madoguchi.mail_in.models import RawMessage
+from madoguchi.mailboxes.actions import add_person_sender
 from madoguchi.mailboxes.models import Mailbox
 from madoguchi.notifications.actions import notify, notify_each
 from madoguchi.notifications.mentions import mentioned
@@ -458,22 +459,21 @@ def start_outbound(
 
 
 def mark_not_automated(conv: Conversation, *, actor_id: int, always: str = "") -> None:
-    """ "これは自動送信ではない": ``conv`` is a person's and goes back to new mail.
+    """Mark ``conv`` as a person's mail (これは自動送信ではない): it goes back to new mail.
 
     ``always`` (an address or a domain) is added to the mailbox's list of senders whose mail
     is always a person's. Caller checked ``actor`` may edit ``conv``.
     """
-    from madoguchi.mailboxes.actions import add_person_sender
-
     with transaction.atomic():
-        fields = ["kind", "kind_hint", "waiting_since"]
         if conv.kind != ConversationKind.NORMAL:
-            events.record_many([_set_kind(conv, ConversationKind.NORMAL, actor_id=actor_id,
-                                          reason="marked")])  # fmt: skip
+            event = _set_kind(conv, ConversationKind.NORMAL, actor_id=actor_id, reason="marked")
+            if always:
+                event.data["always"] = always
+            events.record_many([event])
         conv.kind_hint = ""
         if conv.status == Status.NEW:
             conv.waiting_since = conv.waiting_since or conv.last_activity_at
-        conv.save(update_fields=fields)
+        conv.save(update_fields=["kind", "kind_hint", "waiting_since"])
         if always:
             add_person_sender(conv.mailbox, always, actor_id=actor_id)
 
