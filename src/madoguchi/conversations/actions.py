@@ -36,7 +36,7 @@ from madoguchi.mailboxes.actions import add_person_sender
 from madoguchi.mailboxes.models import Mailbox
 from madoguchi.notifications.actions import notify, notify_each
 from madoguchi.notifications.mentions import mentioned
-from madoguchi.notifications.models import Kind
+from madoguchi.notifications.models import Kind, Notification
 
 MAX_REFS = 30
 
@@ -232,7 +232,7 @@ def _touch_existing(batch: list[Inbound], now: datetime) -> list[Event]:
     if not latest:
         return []
     log = []
-    people = {i.conversation for i in batch if i.mail.kind == "normal"}
+    people = {c for i in batch if isinstance(c := i.conversation, int) and i.mail.kind == "normal"}
     convs = list(Conversation.objects.filter(pk__in=list(latest)))
     for conv in convs:
         if conv.kind != ConversationKind.NORMAL and conv.pk in people:
@@ -273,8 +273,6 @@ def merge_into(target_id: int, sources: list[int], *, parent_id: str) -> None:
     now hang on it (their rule becomes in_reply_to or references).
     One ``conversation.merged`` event per source conversation.
     """
-    from madoguchi.notifications.models import Notification
-
     target = Conversation.objects.get(pk=target_id)
     for source in Conversation.objects.filter(pk__in=sources).exclude(pk=target_id):
         moved = Message.objects.filter(conversation=source)
@@ -486,10 +484,11 @@ def apply_kinds(changes: list[KindChange], *, models: Any = None) -> list[Conver
     (with ``Message``, ``Conversation``, ``Event``) lets the migration pass its own.
     """
     Msg, Conv, Ev = models or (Message, Conversation, Event)
+    alike: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for change in changes:
-        Msg.objects.filter(pk=change.message_id).update(
-            kind=change.after, kind_reason=change.reason[:120], kind_hint=change.hint
-        )
+        alike[(change.after, change.reason[:120], change.hint)].append(change.message_id)
+    for (kind, reason, hint), ids in alike.items():
+        Msg.objects.filter(pk__in=ids).update(kind=kind, kind_reason=reason, kind_hint=hint)
     people = {c.conversation_id for c in changes if c.after == ConversationKind.NORMAL}
     touched = Ev.objects.filter(conversation_id__in=people, actor__isnull=False)
     handled = set(touched.values_list("conversation_id", flat=True))

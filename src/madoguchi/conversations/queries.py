@@ -227,9 +227,7 @@ def customer_history(user: User, conv: Conversation) -> list[Conversation]:
 
 
 def kind_reason(conv: Conversation) -> str:
-    """The structural evidence that put ``conv`` among automated mail ('' when normal)."""
-    if conv.kind == Kind.NORMAL:
-        return ""
+    """The structural evidence that put ``conv`` among automated mail ('' if none stored)."""
     first = (
         Message.objects.filter(conversation=conv, direction="in")
         .exclude(kind=Kind.NORMAL)
@@ -240,8 +238,8 @@ def kind_reason(conv: Conversation) -> str:
     return first or ""
 
 
-def sender_entry(conv: Conversation, what: str) -> str:
-    """The first customer sender of ``conv`` as an address or as ``@domain`` ('' if none)."""
+def first_sender(conv: Conversation) -> str:
+    """The address of the first customer mail of ``conv``, lower-cased ('' if none)."""
     email = (
         Message.objects.filter(conversation=conv, direction="in")
         .exclude(from_email="")
@@ -249,6 +247,11 @@ def sender_entry(conv: Conversation, what: str) -> str:
         .values_list("from_email", flat=True)
         .first()
     )
-    if not email or "@" not in email:
-        return ""
-    return email.lower() if what == "address" else "@" + email.rpartition("@")[2].lower()
+    return email.lower() if email and "@" in email else ""
+
+
+def sender_entries(email: str) -> dict[str, str]:
+    """The "always a person" entries a sender offers: its address and its ``@domain``."""
+    if not email:
+        return {}
+    return {"address": email, "domain": "@" + email.rpartition("@")[2]}

@@ -13,7 +13,7 @@ from madoguchi.accounts.models import Role
 from madoguchi.accounts.queries import access_mailbox, visible_mailboxes
 from madoguchi.conversations import actions, queries
 from madoguchi.conversations.forms import NoteForm, ReplyForm, TagForm
-from madoguchi.conversations.models import Conversation, Message, Status, Tag
+from madoguchi.conversations.models import Conversation, Kind, Message, Status, Tag
 from madoguchi.conversations.rows import rows_for
 from madoguchi.core import blobs
 from madoguchi.mail_out import actions as outbox
@@ -130,10 +130,16 @@ def _render_conversation(
         "tags": conv.tags.order_by("name"), "all_tags": Tag.objects.order_by("name")[:500],
         "stale": stale, "held": outbox.needs_approval(conv.mailbox, request.user),  # type: ignore[arg-type]
         "reviewer": request.user.pk in outbox.reviewers_of(conv.mailbox),
-        "kind_reason": queries.kind_reason(conv),
-        "sender_address": queries.sender_entry(conv, "address"),
-        "sender_domain": queries.sender_entry(conv, "domain"),
+        **_automated(conv),
     }, status=status)  # fmt: skip
+
+
+def _automated(conv: Conversation) -> dict[str, object]:
+    """What the "not automated" form shows: the evidence and the sender's entries."""
+    if conv.kind == Kind.NORMAL:
+        return {}
+    entries = queries.sender_entries(queries.first_sender(conv))
+    return {"kind_reason": queries.kind_reason(conv), "sender_entries": entries}
 
 
 @login_required
@@ -214,12 +220,10 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def not_automated(request: HttpRequest, pk: int) -> HttpResponse:
-    """ "これは自動送信ではない": back to new mail, optionally for every mail of the sender."""
+    """This is not automated mail (これは自動送信ではない): back to new mail, perhaps for good."""
     conv = queries.access_conversation(request.user, pk)
     always = request.POST.get("always", "")
-    if always not in ("", "address", "domain"):
-        return _back(request, conv.pk, error="always")
-    entry = queries.sender_entry(conv, always) if always else ""
+    entry = queries.sender_entries(queries.first_sender(conv)).get(always, "") if always else ""
     if always and not entry:
         return _back(request, conv.pk, error="always")
     actions.mark_not_automated(conv, actor_id=_uid(request), always=entry)

@@ -221,13 +221,6 @@ def verdict(
     return Verdict("normal", "", hint(subject, sender))
 
 
-def classify(
-    headers: Mapping[str, str], subject: str, sender: Address | None, report_types: Iterable[str]
-) -> Kind:
-    """Return the kind of a mail (see :func:`verdict`)."""
-    return verdict(headers, subject, sender, report_types).kind
-
-
 def has_returned(returned: Iterable[str], text: str) -> bool:
     """True when the body carries a returned message's headers (RFC 822 part or a quote)."""
     return any(True for _ in returned) or bool(_MESSAGE_ID.search(text[:200_000]))

@@ -461,14 +461,6 @@ def is_forward(text: str) -> bool:
         return False
 
 
-def strip_signature(lines: list[str]) -> list[str]:
-    """Drop everything from the last "-- " signature delimiter on."""
-    for i in range(len(lines) - 1, -1, -1):
-        if _is_signature(lines[i]):
-            return lines[:i]
-    return lines
-
-
 def reply_text(text: str) -> str:
     """Return only the new text of a mail body; never raises, never empty for a non-empty mail."""
     try:

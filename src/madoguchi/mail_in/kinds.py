@@ -15,14 +15,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from madoguchi.conversations.actions import KindChange
+from django.db import transaction
+from django.db.models import QuerySet
+
+from madoguchi.conversations.actions import KindChange, apply_kinds
+from madoguchi.conversations.models import Conversation, Message
 from madoguchi.mail import ParsedMail, classify, parse
+from madoguchi.mail_in.models import RawMessage
+from madoguchi.mailboxes.models import Mailbox
 
 _LISTENERS = ("smtp", "lmtp")
 CHUNK = 200
 
 
-def judge(mailbox: Any, raw: Any, parsed: ParsedMail) -> ParsedMail:
+def judge(mailbox: Mailbox, raw: RawMessage, parsed: ParsedMail) -> ParsedMail:
     """``parsed`` with the envelope and the mailbox's person list taken into account."""
     return judge_with(
         parsed,
@@ -43,10 +49,13 @@ def judge_with(
     return parsed
 
 
-def plan_reclassify(messages: Any, people_of: dict[int, list[str]]) -> Iterator[KindChange]:
-    """Re-read each stored inbound message of ``messages`` (a queryset) that is not normal.
+def plan_reclassify(
+    messages: QuerySet[Any], people_of: dict[int, list[str]]
+) -> Iterator[KindChange]:
+    """Re-read each stored inbound message of ``messages`` that is not normal.
 
-    ``people_of`` maps a mailbox id to its person list. Reads in chunks of ``CHUNK``.
+    ``messages`` may be a migration's historical ``Message`` queryset. ``people_of`` maps a
+    mailbox id to its person list. Reads in chunks of ``CHUNK``.
     """
     query = messages.filter(direction="in", raw__isnull=False).exclude(kind="normal")
     last = 0
@@ -81,19 +90,13 @@ def plan_reclassify(messages: Any, people_of: dict[int, list[str]]) -> Iterator[
 
 
 def reclassify(
-    mailbox: Any | None = None, *, dry_run: bool = False
-) -> tuple[list[KindChange], list[Any]]:
+    mailbox: Mailbox | None = None, *, dry_run: bool = False
+) -> tuple[list[KindChange], list[Conversation]]:
     """Apply today's rules to the stored mail of ``mailbox`` (all mailboxes when None).
 
     Returns the messages whose kind changed and the conversations moved back to new mail.
     With ``dry_run`` nothing is stored (the changes are made and rolled back).
     """
-    from django.db import transaction
-
-    from madoguchi.conversations.actions import apply_kinds
-    from madoguchi.conversations.models import Message
-    from madoguchi.mailboxes.models import Mailbox
-
     mailboxes = [mailbox] if mailbox is not None else list(Mailbox.objects.all())
     people = {m.pk: m.person_sender_list for m in mailboxes}
     messages = Message.objects.filter(mailbox_id__in=list(people))
