@@ -20,16 +20,24 @@ VARIABLES: dict[str, str] = {
     "MADOGUCHI_DATA_DIR": "~/.local/share/madoguchi",
     "MADOGUCHI_DATABASE_URL": "sqlite in the data dir",
     "MADOGUCHI_SECRET_KEY": "generated into the data dir",
+    "MADOGUCHI_SECRET_KEY_FALLBACKS": "none",
     "MADOGUCHI_DEBUG": "false",
     "MADOGUCHI_ALLOWED_HOSTS": "localhost,127.0.0.1,[::1]",
     "MADOGUCHI_WEB_BIND": "127.0.0.1:8000",
     "MADOGUCHI_BASE_URL": "http:// and the web bind",
+    "MADOGUCHI_HTTPS": "false",
+    "MADOGUCHI_HSTS_SECONDS": "31536000",
+    "MADOGUCHI_HSTS_INCLUDE_SUBDOMAINS": "true",
+    "MADOGUCHI_TRUSTED_PROXIES": "none",
     "MADOGUCHI_SMTP_BIND": "127.0.0.1:2525",
     "MADOGUCHI_LMTP_BIND": "127.0.0.1:2424",
     "MADOGUCHI_MAX_MESSAGE_BYTES": "52428800",
     "MADOGUCHI_IMAP_POLL_SECONDS": "60",
     "MADOGUCHI_LIVE_POLL_SECONDS": "0.5",
     "MADOGUCHI_LOG_LEVEL": "INFO",
+    "MADOGUCHI_ADMIN_PASSWORD": "none (read by `madoguchi createadmin`)",
+    "MADOGUCHI_IMAP_PASSWORD": "none (read by `madoguchi mailbox add`)",
+    "MADOGUCHI_SMTP_PASSWORD": "none (read by `madoguchi mailbox add`)",
 }
 
 
@@ -58,6 +66,10 @@ class Runtime:
     imap_poll_seconds: int
     live_poll_seconds: float
     blob_dir: Path
+    #: Served to browsers over HTTPS (through a proxy that terminates TLS).
+    https: bool = False
+    #: Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDRs).
+    trusted_proxies: tuple[str, ...] = ()
 
 
 def env(name: str) -> str | None:
@@ -100,6 +112,48 @@ def secret_key(folder: Path) -> str:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_urlsafe(48))
     return keyfile.read_text().strip()
+
+
+def secret_key_fallbacks() -> list[str]:
+    """Earlier secret keys, still accepted for sessions, signatures and stored passwords."""
+    keys = word_list("MADOGUCHI_SECRET_KEY_FALLBACKS")
+    if any(len(key) < 32 for key in keys):
+        raise ConfigError("MADOGUCHI_SECRET_KEY_FALLBACKS: each key must be at least 32 characters")
+    return keys
+
+
+def trusted_proxies() -> tuple[str, ...]:
+    """``MADOGUCHI_TRUSTED_PROXIES``: addresses or networks (CIDR) of the reverse proxies."""
+    import ipaddress
+
+    entries = word_list("MADOGUCHI_TRUSTED_PROXIES")
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"MADOGUCHI_TRUSTED_PROXIES: {entry!r} is not an IP address or network "
+                "(e.g. 127.0.0.1, 10.0.0.0/8, ::1)"
+            ) from None
+    return tuple(entries)
+
+
+def https(proxies: tuple[str, ...]) -> bool:
+    """``MADOGUCHI_HTTPS``: browsers reach Madoguchi over HTTPS, through a trusted proxy."""
+    on = flag("MADOGUCHI_HTTPS")
+    if on and not proxies:
+        raise ConfigError(
+            "MADOGUCHI_HTTPS: Madoguchi itself serves plain HTTP; name the proxy that "
+            "terminates TLS in MADOGUCHI_TRUSTED_PROXIES (e.g. 127.0.0.1), or every page "
+            "would redirect to itself"
+        )
+    return on
+
+
+def origin(url: str) -> str:
+    """``https://inbox.example.jp`` of ``https://inbox.example.jp/path``."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def database(folder: Path) -> dict[str, object]:
@@ -188,4 +242,8 @@ def bind(name: str) -> Bind:
 
 
 def word_list(name: str) -> list[str]:
-    return [w.strip() for w in (env(name) or VARIABLES[name]).split(",") if w.strip()]
+    """A comma-separated list; a default that is not a list ("none") is the empty list."""
+    value = env(name) or VARIABLES[name]
+    if value == "none":
+        return []
+    return [w.strip() for w in value.split(",") if w.strip()]

@@ -1,5 +1,6 @@
 """The demo team, mailbox and mail that `madoguchi run all --demo` creates once.
 
+Replies from the demo mailbox are kept locally, not sent (``keeps_mail_locally``).
 The mails are built here with the standard library (a thread in Japanese with a reply,
 an English question, an HTML newsletter with a remote tracker and a script that must not
 run, an auto-reply), then go through the ordinary intake (``accept`` and ``ingest``).
@@ -22,6 +23,13 @@ from madoguchi.mailboxes.models import Mailbox
 
 ADDRESS = "support@demo.madoguchi.test"
 LOGINS = (("demo", "demo", Role.ADMIN, "デモ 管理者"), ("sato", "sato", Role.AGENT, "佐藤 花子"))
+
+
+def keeps_mail_locally(mailbox: Mailbox) -> bool:
+    """The demo mailbox has no outgoing server: what it "sends" is kept here, marked as
+    such (``Outbox.kept_locally``) and readable as the raw mail, never sent anywhere.
+    Once someone gives it an outgoing server, it sends like any other mailbox."""
+    return mailbox.address == ADDRESS and not mailbox.smtp_host
 
 
 def _mail(n: int, sender: str, subject: str, body: str, **extra: str) -> bytes:

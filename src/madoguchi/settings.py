@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from madoguchi import config
 
 DATA_DIR = config.data_dir()
 SECRET_KEY = config.secret_key(DATA_DIR)
+SECRET_KEY_FALLBACKS = config.secret_key_fallbacks()
 DEBUG = config.flag("MADOGUCHI_DEBUG")
 ALLOWED_HOSTS = config.word_list("MADOGUCHI_ALLOWED_HOSTS")
 
 _WEB = config.bind("MADOGUCHI_WEB_BIND")
+_PROXIES = config.trusted_proxies()
 MADOGUCHI = config.Runtime(
     web_bind=_WEB,
     base_url=config.base_url(_WEB),
@@ -21,6 +24,8 @@ MADOGUCHI = config.Runtime(
     imap_poll_seconds=config.integer("MADOGUCHI_IMAP_POLL_SECONDS", minimum=1),
     live_poll_seconds=config.seconds("MADOGUCHI_LIVE_POLL_SECONDS", minimum=0.05),
     blob_dir=DATA_DIR / "blobs",
+    https=config.https(_PROXIES),
+    trusted_proxies=_PROXIES,
 )
 
 INSTALLED_APPS = [
@@ -32,6 +37,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "madoguchi.core",
     "madoguchi.accounts",
     "madoguchi.mailboxes",
@@ -51,10 +59,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "madoguchi.accounts.firstrun.FirstRunMiddleware",
+    "madoguchi.accounts.twofactor_middleware.TwoFactorMiddleware",
     "madoguchi.accounts.middleware.AgentPreferencesMiddleware",
     "madoguchi.live.middleware.LiveCursorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "madoguchi.urls"
@@ -104,8 +116,41 @@ LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in protection (docs/decisions/0005-sign-in-protection.md): django-axes counts failed
+# sign-ins (passwords and second-step codes) per user name and per client address
+# (REMOTE_ADDR, which core.proxy sets from a trusted proxy's header).
+AUTHENTICATION_BACKENDS = [
+    "madoguchi.accounts.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "madoguchi.accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "madoguchi.accounts.signin.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+AXES_ENABLE_ADMIN = False
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in our audit log (accounts.AuditEntry)
+AXES_VERBOSE = False
+OTP_TOTP_ISSUER = "Madoguchi"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+
+# Behind a proxy that terminates TLS (docs/configuration.md, "Production"). The scheme and
+# the client address come from core.proxy (trusted proxies only), not SECURE_PROXY_SSL_HEADER.
+CSRF_TRUSTED_ORIGINS = [config.origin(MADOGUCHI.base_url)]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = MADOGUCHI.https
+SECURE_HSTS_SECONDS = config.integer("MADOGUCHI_HSTS_SECONDS") if MADOGUCHI.https else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = config.flag("MADOGUCHI_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = SECURE_HSTS_INCLUDE_SUBDOMAINS  # only says "may be listed"; see the doc
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a load balancer's plain-HTTP health check
+# Request bodies: core.limits bounds them before Django reads anything; these bound what
+# Django keeps in memory and how many fields it parses.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024  # form fields without the files
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger files go to a temporary file
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
 
 LOGGING = {
     "version": 1,

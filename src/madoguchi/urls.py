@@ -4,7 +4,12 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
+from madoguchi.accounts import audit_views as audit
+from madoguchi.accounts import firstrun, signin
+from madoguchi.accounts import password_views as passwords
+from madoguchi.accounts import security_views as security
 from madoguchi.accounts import team_views as team
+from madoguchi.accounts import twofactor_views as twofactor
 from madoguchi.accounts import views as accounts
 from madoguchi.conversations import approval_views as approval
 from madoguchi.conversations import bulk
@@ -20,7 +25,17 @@ def health(request: HttpRequest) -> JsonResponse:
 
 urlpatterns = [
     path("healthz", health, name="health"),
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("login/", signin.sign_in, name="login"),
+    path("login/code/", signin.code, name="login_code"),
+    path("settings/2fa/", twofactor.overview, name="twofactor"),
+    path("settings/2fa/start", twofactor.start, name="twofactor_start"),
+    path("settings/2fa/confirm", twofactor.confirm, name="twofactor_confirm"),
+    path("settings/2fa/recovery", twofactor.recovery, name="twofactor_recovery"),
+    path("settings/2fa/off", twofactor.disable, name="twofactor_disable"),
+    path("admin/audit/", audit.audit_log, name="audit_log"),
+    path("admin/team/unlock", security.unlock, name="signin_unlock"),
+    path("admin/team/2fa", security.require_two_factor, name="require_two_factor"),
+    path("admin/team/<int:agent_id>/2fa/off", security.reset_two_factor, name="reset_two_factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", inbox.home, name="home"),
     path("settings/", accounts.preferences, name="preferences"),
@@ -35,6 +50,21 @@ urlpatterns = [
         name="invitation_revoke",
     ),  # fmt: skip
     path("invite/<str:token>/", team.invitation_accept, name="invitation_accept"),
+    path("setup/", firstrun.setup, name="setup"),
+    path("settings/password/", passwords.PasswordChangeView.as_view(), name="password_change"),
+    path("password/forgot/", passwords.password_reset, name="password_reset"),
+    path("password/forgot/sent/", passwords.password_reset_done, name="password_reset_done"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        passwords.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password/reset/done/", passwords.password_reset_complete, name="password_reset_complete"),
+    path(
+        "admin/team/<int:agent_id>/password-link",
+        passwords.agent_password_link,
+        name="agent_password_link",
+    ),
     path("m/<int:mailbox_id>/<str:tab>/", inbox.mailbox_list, name="mailbox"),
     path("v/<str:view>/<str:tab>/", inbox.view_list, name="view"),
     path("c/<int:pk>/", inbox.conversation, name="conversation"),

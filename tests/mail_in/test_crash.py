@@ -1,4 +1,7 @@
-"""Nothing lost, nothing twice: an import killed with SIGKILL and run again."""
+"""Nothing lost, nothing twice: an import killed with SIGKILL and run again.
+
+And nothing left behind: the parser helper process of the killed import exits too.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +20,38 @@ from tests.fixtures import database_url
 COUNT = 1000
 
 
+def children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()  # noqa: PTH123, SIM115
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry))
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    """Those of ``pids`` that still run (zombies count as gone)."""
+    out = set()
+    for pid in pids:
+        try:
+            state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]  # noqa: PTH123, SIM115
+        except OSError:
+            continue
+        if state != "Z":
+            out.add(pid)
+    return out
+
+
 def test_sigkill_mid_import_then_restart_gives_exactly_all_messages(cli, tmp_path):
-    """Killing the importer mid-way and running it again ends with exactly 1,000 messages."""
+    """Killing the importer mid-way and running it again ends with exactly 1,000 messages.
+
+    The killed importer's helper processes exit within seconds (none is left behind).
+    """
     folder = tmp_path / "mails"
     folder.mkdir()
     for i, data in enumerate(generate(COUNT, seed=7)):
@@ -41,8 +74,14 @@ def test_sigkill_mid_import_then_restart_gives_exactly_all_messages(cli, tmp_pat
     while Message.objects.count() < COUNT // 3 and time.monotonic() < deadline:
         assert proc.poll() is None, "the import finished before it could be killed"
         time.sleep(0.02)
+    helpers = children(proc.pid)
+    assert helpers, "the import runs a parser helper process"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    deadline = time.monotonic() + 10
+    while alive(helpers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(helpers), "helper processes of the killed import were left behind"
     killed_at = Message.objects.count()
     assert 0 < killed_at < COUNT
     again = cli("import", "--quiet", "--mailbox", "support@example.jp", str(folder), timeout=300)

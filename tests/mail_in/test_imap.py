@@ -125,3 +125,48 @@ def test_watcher_is_woken_by_idle(dovecot):
         assert RawMessage.objects.count() == 1
     finally:
         stop.set()
+
+
+def test_message_over_the_size_limit_is_recorded_not_taken(dovecot, cli):
+    """A message over the mailbox limit is listed as failed with why; the others arrive.
+
+    Its header is kept (sender and subject are in the reason), it stays on the server
+    unflagged, and neither the next fetch nor `mail retry` takes it up again.
+    """
+    dovecot.deliver(make_mail(message_id="small1@c.example"))
+    big = make_mail(message_id="big@c.example", subject="Huge scan", body="x" * 20_000 + "\n")
+    big_uid = dovecot.deliver(big)
+    dovecot.deliver(make_mail(message_id="small2@c.example"))
+    mailbox = imap_mailbox(dovecot, imap_after_fetch="seen", max_message_bytes=10_000)
+    result = fetch(mailbox)
+    assert result.fetched == 2 and len(result.errors) == 1
+    assert set(Message.objects.values_list("message_id", flat=True)) == {
+        "small1@c.example",
+        "small2@c.example",
+    }
+    failed = RawMessage.objects.get(status="failed")
+    assert failed.error.startswith("too big") and "Huge scan" in failed.error
+    assert b"big@c.example" in bytes(failed.data) and b"xxxx" not in bytes(failed.data)
+    assert "\\Seen" not in dict(dovecot.messages())[big_uid]
+    assert fetch(mailbox).fetched == 0 and ImapUid.objects.count() == 3
+    assert actions.retry(None) == 0
+    out = cli("mail", "failed", check=True).stdout
+    assert f"{failed.pk}\timap" in out and "too big" in out
+    retried = cli("mail", "retry", "--all", check=True).stdout
+    assert "0 still failed; 1 too big to take" in retried
+
+
+def test_fetch_holds_a_bounded_number_of_bytes(dovecot, monkeypatch):
+    """Chunks are cut by bytes as well as by count (RFC822.SIZE is asked first)."""
+    for i in range(5):
+        dovecot.deliver(make_mail(message_id=f"{i}@c.example", body="y" * 3000 + "\n"))
+    monkeypatch.setattr(imap, "CHUNK_BYTES", 7000)
+    chunks: list[int] = []
+
+    def on_chunk(rows):
+        chunks.append(sum(row.size for row in rows))
+        actions.ingest_safely(rows)
+
+    imap.fetch_once(imap_mailbox(dovecot), schedule=False, on_chunk=on_chunk)
+    assert len(chunks) == 3 and max(chunks) <= 7000
+    assert Message.objects.count() == 5

@@ -311,7 +311,8 @@ def test_a_shuffled_batch_costs_the_same_queries_as_a_small_one(mailbox: Mailbox
             actions.ingest(rows)
         return len(ctx.captured_queries)
 
-    assert queries(40) <= queries(5) + 2
+    queries(3)  # the first batch also creates the customer's contact
+    assert queries(40) <= queries(5) + 2  # (SQLite may split a bulk insert in two)
 
 
 @pytest.mark.django_db(transaction=True)

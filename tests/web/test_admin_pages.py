@@ -88,6 +88,23 @@ def test_wrong_fields_get_messages_beside_them(admin):
     assert not Mailbox.objects.filter(name="お問い合わせ").exists()
 
 
+def test_a_sender_name_template_cannot_format_more_than_the_two_names(admin):
+    """{agent:>999999999} would make str.format build a gigabyte for every reply."""
+    for template in ["{agent:>999999999}", "{agent.__class__}", "{agent} {0}"]:
+        response = admin.post("/admin/mailboxes/new", _form(sender_format=template),
+                              HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
+        assert "Only {agent} and {mailbox}" in response.content.decode(), template
+
+
+def test_a_sender_name_is_filled_in_one_pass():
+    from madoguchi.mail_out.actions import fill_sender_format
+
+    assert fill_sender_format("{agent} ({mailbox})", "{mailbox}", "Support") == (
+        "{mailbox} (Support)"
+    )
+    assert fill_sender_format("{agent:>9999}", "A", "M") == "{agent:>9999}"
+
+
 def test_address_taken_and_address_fixed_once_made(admin, team):
     response = admin.post("/admin/mailboxes/new", _form(address="support@example.jp"),
                           HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
@@ -178,3 +195,38 @@ def test_approval_settings_per_mailbox_and_per_member(admin, team):
     assert "返信に承認が必要なメンバー" in page
     admin.post(f"/admin/mailboxes/{support.pk}/", _form(address=support.address, members=[sato]))
     assert not Membership.objects.get(mailbox=support, user_id=sato).needs_approval
+
+
+def test_approval_is_offered_for_agents_only(admin, team):
+    """Managers' and admins' replies are never held: they are not offered."""
+    create_agent("chief", password="pw-chief-1234", role=Role.MANAGER, display_name="課長")
+    page = admin.get(f"/admin/mailboxes/{team['support'].pk}/").content.decode()
+    approval = page.split('id="id_approval_members"', 1)[1].split("<small", 1)[0]
+    assert "佐藤 花子" in approval and "加藤 次郎" in approval
+    assert "課長" not in approval and "社長" not in approval
+    members = page.split('id="id_members"', 1)[1].split("<small", 1)[0]
+    assert "課長" in members and "社長" in members
+
+
+def _section(page: str, key: str) -> str:
+    return page.split(f'<fieldset id="section-{key}">', 1)[1].split("</fieldset>", 1)[0]
+
+
+def test_each_test_button_sits_in_its_own_section(admin, team):
+    page = admin.get(f"/admin/mailboxes/{team['support'].pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    html = page.content.decode()
+    assert 'value="imap"' in _section(html, "imap") and "IMAP host" in _section(html, "imap")
+    assert 'value="smtp"' in _section(html, "smtp") and "SMTP host" in _section(html, "smtp")
+    for other in ("address", "outgoing", "together", "sorting", "members"):
+        assert 'name="test"' not in _section(html, other)
+
+
+def test_a_test_asked_by_the_page_script_gets_just_its_answer(admin, team):
+    support = team["support"]
+    response = admin.post(f"/admin/mailboxes/{support.pk}/", _form(
+        address=support.address, smtp_host="127.0.0.1", smtp_port="1", smtp_security="none",
+        test="smtp",
+    ), HTTP_ACCEPT_LANGUAGE="en", HTTP_X_FRAGMENT="check")  # fmt: skip
+    html = response.content.decode()
+    assert response.status_code == 200 and "<fieldset" not in html
+    assert 'id="check-smtp"' in html and "refused the connection" in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from madoguchi.accounts.actions import add_member, create_agent, set_needs_approval
@@ -46,6 +47,13 @@ def _reply(client: Client, conv, text: str = "返品を承ります。", then: s
     return client.post(f"/c/{conv.pk}/reply", data, HTTP_ACCEPT_LANGUAGE="en")
 
 
+def _approve(client: Client, message, text: str):
+    """Approve as the review page does: with the digest of the mail it showed."""
+    shown = outbox.digest_of(Outbox.objects.get(message=message))
+    data = {"decision": "approve", "text": text, "shown": shown}
+    return client.post(f"/approvals/{message.pk}", data, HTTP_ACCEPT_LANGUAGE="en")
+
+
 def _held(team, conv):
     update_mailbox(team["support"], replies_need_approval=True, signature="サポート窓口")
     response = _reply(_as(team["sato"].user), conv, then="done")
@@ -69,8 +77,7 @@ def test_approving_sends_it_as_written_and_tells_the_author(conv, team, boss, sm
     ctl, handler = smtp_capture
     message = _held(team, conv)
     update_mailbox(team["support"], smtp_host="127.0.0.1", smtp_port=ctl.port, smtp_security="none")
-    response = _as(boss.user).post(f"/approvals/{message.pk}",
-                                   {"decision": "approve", "text": message.text})  # fmt: skip
+    response = _approve(_as(boss.user), message, message.text)
     assert response.status_code == 302
     box = Outbox.objects.get(message=message)
     assert box.status == "queued" and box.reviewed_by_id == boss.user.pk
@@ -80,14 +87,13 @@ def test_approving_sends_it_as_written_and_tells_the_author(conv, team, boss, sm
     conv.refresh_from_db()
     assert conv.status == "done" and conv.waiting_since is None  # "send and mark done"
     assert Notification.objects.filter(user=team["sato"].user, kind="approved").exists()
-    again = _as(boss.user).post(f"/approvals/{message.pk}", {"decision": "approve", "text": "x"})
+    again = _approve(_as(boss.user), message, "x")
     assert again.status_code == 302 and Outbox.objects.get(pk=box.pk).status == "sent"
 
 
 def test_edit_then_approve_sends_the_edited_text(conv, team, boss):
     message = _held(team, conv)
-    edited = {"decision": "approve", "text": "返品を承ります。送料は弊社負担です。"}
-    _as(boss.user).post(f"/approvals/{message.pk}", edited)
+    _approve(_as(boss.user), message, "返品を承ります。送料は弊社負担です。")
     box = Outbox.objects.get(message=message)
     mail = parse(bytes(box.data))
     assert "送料は弊社負担です" in mail.text
@@ -124,9 +130,7 @@ def test_only_reviewers_of_the_mailbox_may_review(conv, team, boss):
     other = create_agent("other", password="pw-other-123", role=Role.MANAGER)
     add_member(team["sales"], other.user)
     assert "返品を承ります" not in _as(other.user).get("/approvals/").content.decode()
-    response = _as(other.user).post(
-        f"/approvals/{message.pk}", {"decision": "approve", "text": "x"}
-    )
+    response = _approve(_as(other.user), message, "x")
     assert response.status_code == 404
     assert Outbox.objects.get(message=message).status == "approval"
 
@@ -139,3 +143,58 @@ def test_the_author_may_withdraw_a_reply_that_waits(conv, team, boss):
     assert response.status_code == 302
     assert Outbox.objects.get(message=message).status == "cancelled"
     assert "返品を承ります" not in _as(boss.user).get("/approvals/").content.decode()
+
+
+def test_the_review_shows_exactly_what_leaves_beside_the_mail_it_answers(conv, team, boss):
+    """From, To, Cc, Bcc (none), subject, files, the text, the HTML with each link's real
+    address, read back from the stored bytes; and the customer's mail it answers."""
+    update_mailbox(team["support"], replies_need_approval=True)
+    html = '<p>ご確認ください: <a href="https://evil.example/login">https://bank.example/</a></p>'
+    upload = SimpleUploadedFile("返品票.pdf", b"%PDF-1.4", "application/pdf")
+    data = {"to": "田中 一郎 <tanaka@tokyo-shoji.example>", "cc": "suzuki@tokyo-shoji.example",
+            "text": "x", "html": html, "then": "send", "attachments": upload}  # fmt: skip
+    assert _as(team["sato"].user).post(f"/c/{conv.pk}/reply", data).status_code == 302
+    response = _as(boss.user).get("/approvals/", HTTP_ACCEPT_LANGUAGE="en")
+    [item] = response.context["items"]
+    assert [str(a) for a in item.mail.to] == ["田中 一郎 <tanaka@tokyo-shoji.example>"]
+    assert [a.email for a in item.mail.cc] == ["suzuki@tokyo-shoji.example"] and item.bcc == []
+    assert item.mail.sender.name == "佐藤 花子 (サポート窓口)"
+    assert [a.filename for a in item.mail.attachments] == ["返品票.pdf"]
+    assert "[https://evil.example/login]" in item.frame  # the target, beside the bank's name
+    assert item.answers.message_id == "ap1@tokyo-shoji.example"
+    page = response.content.decode()
+    for shown in (
+        "suzuki@tokyo-shoji.example",
+        "Re: 返品の件",
+        "返品票.pdf",
+        "Bcc",
+        "The customer's mail it answers",
+        "sandbox",
+        "evil.example/login",
+    ):
+        assert shown in page, shown
+
+
+def test_a_reply_that_changed_after_the_page_was_shown_is_not_approved(conv, team, boss):
+    """The approval names the bytes shown; other bytes are refused with a clear message
+    (409) and nothing is scheduled."""
+    message = _held(team, conv)
+    shown = outbox.digest_of(Outbox.objects.get(message=message))
+    # what a later edit of the waiting reply would do: other bytes under the same reply
+    Outbox.objects.filter(message=message).update(data=b"Subject: changed\r\n\r\nother\r\n")
+    response = _as(boss.user).post(f"/approvals/{message.pk}",
+                                   {"decision": "approve", "text": message.text, "shown": shown},
+                                   HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
+    assert response.status_code == 409
+    assert "changed after the page was shown" in response.content.decode()
+    assert Outbox.objects.get(message=message).status == "approval"
+    assert not Event.objects.filter(type="approval.approved").exists()
+
+
+def test_approving_without_having_been_shown_the_mail_is_refused(conv, team, boss):
+    message = _held(team, conv)
+    response = _as(boss.user).post(f"/approvals/{message.pk}",
+                                   {"decision": "approve", "text": message.text},
+                                   HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
+    assert response.status_code == 400 and "before approving" in response.content.decode()
+    assert Outbox.objects.get(message=message).status == "approval"

@@ -75,3 +75,61 @@ def test_a_reply_is_sent_back_then_edited_and_approved(two, web, team, smtp_capt
     assert sent.sender.name.startswith("佐藤 花子")  # sent as the author, from the shared address
     expect(agent.locator(".card.out .delivery").last).to_have_text("送信済み")
     shot(agent, "approval_sent_ja.png")
+
+
+def test_the_reviewer_sees_exactly_what_leaves_beside_the_customers_mail(
+    page, web, team, smtp_capture
+):
+    """The review shows From, To, Cc, Bcc, subject, files, the text and the HTML (sandboxed,
+    each link's real address beside it) next to the customer's mail; a reply whose stored
+    bytes changed after the page was drawn is refused with a message, then approved as shown."""
+    from madoguchi.mail import Address
+    from madoguchi.mail.compose import OutAttachment
+    from madoguchi.mail.rich import rich_to_text
+    from madoguchi.mail_out import actions
+    from madoguchi.mail_out.models import Outbox
+
+    ctl, handler = smtp_capture
+    boss = create_agent("boss", password="pw-boss-123", display_name="山本 部長", role=Role.MANAGER)
+    add_member(team["support"], boss.user)
+    support = update_mailbox(team["support"], smtp_host="127.0.0.1", smtp_port=ctl.port,
+                             smtp_security="none", undo_seconds=0,
+                             replies_need_approval=True)  # fmt: skip
+    mail = make_mail(sender="田中 一郎 <tanaka@tokyo-shoji.example>", subject="返品の件",
+                     body="先日購入したプリンターを返品したいのですが、手続きを教えてください。\n",
+                     message_id="apb2@tokyo-shoji.example")  # fmt: skip
+    conv = deliver(support, mail).conversation
+    link = '<a href="https://evil.example/login">https://shop.example/returns</a>'
+    html = f"<p>返品はこちらからお手続きください: {link}</p>"
+    message = actions.queue_reply(
+        conv, author=team["sato"].user, text=rich_to_text(html), html=html,
+        to=[Address("田中 一郎", "tanaka@tokyo-shoji.example")],
+        cc=[Address("鈴木", "suzuki@tokyo-shoji.example")],
+        attachments=[OutAttachment("返品票.pdf", "application/pdf", b"%PDF-1.4 " * 300)],
+    )  # fmt: skip
+    login(page, web, "boss", "pw-boss-123")
+    page.goto(f"{web}/approvals/")
+    review = page.locator(".review")
+    expect(review.locator(".answers")).to_contain_text("プリンターを返品したい")
+    expect(review.locator(".mail-headers .to")).to_contain_text("tanaka@tokyo-shoji.example")
+    expect(review.locator(".mail-headers .cc")).to_contain_text("suzuki@tokyo-shoji.example")
+    expect(review.locator(".mail-headers .bcc")).to_have_text("—")
+    expect(review.locator(".mail-headers .files")).to_contain_text("返品票.pdf")
+    frame = page.frame_locator("iframe.sent-html")
+    expect(frame.locator("body")).to_contain_text("[https://evil.example/login]")
+    expect(frame.locator("a")).to_have_text("https://shop.example/returns")
+    shot(page, "approval_review_ja.png")
+    # the mail changes under the open page (as a later edit of a waiting reply would)
+    Outbox.objects.filter(message=message).update(data=bytes(message.outbox.data) + b" ")
+    page.click(".review button[value=approve]")
+    expect(page.locator(".flash, .messages, [role=alert]").first).to_be_visible()
+    assert Outbox.objects.get(message=message).status == "approval"
+    shot(page, "approval_changed_ja.png")
+    page.goto(f"{web}/approvals/")
+    page.click(".review button[value=approve]")
+    expect(page.locator(".empty")).to_be_visible()
+    deadline = time.monotonic() + 20
+    while not handler.received and time.monotonic() < deadline:
+        time.sleep(0.2)
+    [sent] = handler.received
+    assert sorted(sent.rcpts) == ["suzuki@tokyo-shoji.example", "tanaka@tokyo-shoji.example"]

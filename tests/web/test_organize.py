@@ -179,3 +179,58 @@ def test_a_member_of_both_can_be_bulk_assigned_across_mailboxes(team):
     assert {c.assignee_id for c in Conversation.objects.filter(pk__in=[c.pk for c in convs])} == {
         both.user_id
     }
+
+
+def test_the_tag_picker_lists_only_tags_of_mailboxes_one_may_see(team):
+    """A tag name can say something about another mailbox's customers: it stays there."""
+    from madoguchi.conversations import actions
+
+    support, sales = _conv(team, 1, "support"), _conv(team, 2, "sales")
+    actions.tag_conversation(support, "請求", actor_id=team["sato"].user.pk)
+    actions.tag_conversation(sales, "A社買収", actor_id=team["kato"].user.pk)
+    sato = _client().get(f"/c/{support.pk}/").content.decode()
+    assert '<option value="請求">' in sato and "A社買収" not in sato
+    kato = _client("kato", "pw-kato-123").get(f"/c/{sales.pk}/").content.decode()
+    assert '<option value="A社買収">' in kato and '<option value="請求">' not in kato
+
+
+def test_a_customers_answer_marks_a_conversation_in_progress_unread(team):
+    """対応中: the assignee sees it bold in the list until they open it again."""
+    from madoguchi.conversations import actions
+
+    conv = _conv(team)
+    sato = team["sato"].user
+    actions.assign_conversation(conv, assignee_id=sato.pk, actor_id=sato.pk)
+    client = _client()
+    client.get(f"/c/{conv.pk}/")
+    listing = f"/m/{team['support'].pk}/open/"
+
+    def bold() -> bool:
+        page = client.get(listing).content.decode()
+        return f'class="row unread" data-conv="{conv.pk}"' in page
+
+    assert not bold()
+    deliver(team["support"], make_mail(subject="Re: 件名 1", in_reply_to="o1.support@x.example"))
+    conv.refresh_from_db()
+    assert conv.status == "open" and conv.unread and bold()
+    _client("kato", "pw-kato-123")  # someone else looking changes nothing for the assignee
+    client.get(f"/c/{conv.pk}/")
+    assert not bold()
+    assert Event.objects.filter(type="conversation.read", conversation=conv).count() == 2
+
+
+def test_a_done_conversation_reopened_by_the_customer_is_unread_in_progress(team):
+    from madoguchi.conversations import actions
+    from madoguchi.conversations.models import Status
+
+    conv = _conv(team)
+    sato = team["sato"].user
+    actions.assign_conversation(conv, assignee_id=sato.pk, actor_id=sato.pk)
+    client = _client()
+    client.get(f"/c/{conv.pk}/")
+    actions.change_status(conv, Status.DONE, actor_id=sato.pk)
+    deliver(team["support"], make_mail(subject="Re: 件名 1", in_reply_to="o1.support@x.example"))
+    page = client.get(f"/m/{team['support'].pk}/open/").content.decode()
+    assert f'class="row unread" data-conv="{conv.pk}"' in page
+    mine = client.get("/v/mine/open/").content.decode()
+    assert f'class="row unread" data-conv="{conv.pk}"' in mine

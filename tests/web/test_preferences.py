@@ -54,3 +54,36 @@ def test_notification_mail_needs_an_address_and_is_kept(team):
     assert ok.status_code == 302
     agent = Agent.objects.select_related("user").get(user__username="sato")
     assert agent.notify_by_mail and agent.user.email == "sato@team.example"
+
+
+@pytest.mark.browser
+def test_notification_mail_starts_once_the_mailed_link_is_opened(page, web, team, smtp_capture):
+    """Turn notification mail on → a link arrives at the address → open it → confirmed."""
+    import re
+    import time
+
+    from madoguchi.mail import parse
+    from madoguchi.mailboxes.actions import update_mailbox
+    from madoguchi.notifications.addresses import is_confirmed
+
+    ctl, handler = smtp_capture
+    update_mailbox(team["support"], smtp_host="127.0.0.1", smtp_port=ctl.port, smtp_security="none")
+    login(page, web, "sato", "pw-sato-123")
+    page.goto(f"{web}/settings/")
+    page.fill("#id_email", "sato@team.example")
+    page.check("#id_notify_by_mail")
+    page.click("button.primary")
+    expect(page.locator(".mail-state.pending")).to_contain_text("sato@team.example")
+    shot(page, "notify_address_pending_ja.png")
+    deadline = time.monotonic() + 30
+    while not handler.received:
+        assert time.monotonic() < deadline, "no confirmation mail"
+        time.sleep(0.2)
+    mail = parse(handler.received[0].data)
+    assert handler.received[0].rcpts == ["sato@team.example"]
+    link = re.search(r"https?://[^/\s]+(/settings/\?confirm=\S+)", mail.text)
+    assert link, mail.text
+    page.goto(web + link[1])
+    expect(page.locator(".mail-state.confirmed")).to_contain_text("sato@team.example")
+    shot(page, "notify_address_confirmed_ja.png")
+    assert is_confirmed(Agent.objects.get(user__username="sato").user)

@@ -101,3 +101,32 @@ def test_undo_within_the_window(page, web, team, smtp_capture):
     page.click(".undo button")
     expect(page.locator(".card.out .delivery")).to_have_text("取り消し済み")
     assert handler.received == []
+
+
+def test_the_first_reply_from_the_demo_mailbox(page, web):
+    """The demo mailbox has no outgoing server: the composer says so, shows the sender as
+    a name and an address (not a quoted string); the reply is "sent" into the local sink
+    at once, marked as a demo, and readable as the raw mail."""
+    from madoguchi import demo
+    from madoguchi.accounts.actions import add_member, create_agent
+
+    mailbox = demo.ensure_demo()
+    kimura = create_agent("kimura", password="pw-kimura-123", display_name="木村 花子")
+    add_member(mailbox, kimura.user)
+    conv = Conversation.objects.filter(mailbox=mailbox, subject__contains="見積もり").first()
+    login(page, web, "kimura", "pw-kimura-123")
+    page.goto(f"{web}/c/{conv.pk}/")
+    expect(page.locator(".composer .sender .addr-name")).to_have_text("木村 花子 (サポート窓口)")
+    expect(page.locator(".composer .sender .addr")).to_have_text(f"<{demo.ADDRESS}>")
+    expect(page.locator(".composer .sender")).not_to_contain_text('"')
+    expect(page.locator(".composer .demo-note")).to_be_visible()
+    page.fill("#id_text", "お見積もりをお送りします。")
+    page.click("#reply")
+    out = page.locator(".card.out").last
+    expect(out.locator(".delivery")).to_have_text("送信済み", timeout=30_000)
+    expect(out.locator(".demo-note")).to_be_visible()
+    expect(out.locator(".delivery-help")).to_have_count(0)
+    expect(out.locator(".undo")).to_have_count(0)
+    shot(page, "demo_reply_kept_locally_ja.png")
+    raw = page.request.get(web + out.locator(".demo-note a").get_attribute("href"))
+    assert raw.ok and "お見積もりをお送りします" in parse(raw.body()).text

@@ -10,7 +10,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from madoguchi.accounts.models import Agent, Invitation, Membership, Role
+from madoguchi.accounts import audit
+from madoguchi.accounts.models import Agent, AuditAction, Invitation, Membership, Role
 from madoguchi.core import events
 from madoguchi.mailboxes.models import Mailbox
 
@@ -30,6 +31,7 @@ def create_agent(
             user=user, role=role, display_name=display_name, language=language
         )
         events.record("agent.created", actor_id=None, agent=user.pk, role=role)
+        audit.record(AuditAction.AGENT_CREATED, actor=None, target=username, role=role)
     return agent
 
 
@@ -40,6 +42,8 @@ def add_member(mailbox: Mailbox, user: User, *, actor_id: int | None = None) -> 
             events.record(
                 "mailbox.member_added", mailbox_id=mailbox.pk, actor_id=actor_id, user=user.pk
             )
+            audit.record(AuditAction.MEMBER_ADDED, actor=actor_id,
+                         target=f"{user.get_username()} @ {mailbox.address}")  # fmt: skip
 
 
 def set_members(mailbox: Mailbox, users: list[User], *, actor_id: int | None = None) -> None:
@@ -56,6 +60,8 @@ def set_members(mailbox: Mailbox, users: list[User], *, actor_id: int | None = N
             events.record(
                 "mailbox.member_removed", mailbox_id=mailbox.pk, actor_id=actor_id, user=user_id
             )
+            audit.record(AuditAction.MEMBER_REMOVED, actor=actor_id,
+                         target=f"{audit.username_of(user_id)} @ {mailbox.address}")  # fmt: skip
 
 
 def set_needs_approval(mailbox: Mailbox, users: list[User], *, actor_id: int | None = None) -> None:
@@ -73,6 +79,9 @@ def set_needs_approval(mailbox: Mailbox, users: list[User], *, actor_id: int | N
                     user=m.user_id,
                     needs_approval=m.needs_approval,
                 )
+                audit.record(AuditAction.APPROVAL, actor=actor_id,
+                             target=f"{audit.username_of(m.user_id)} @ {mailbox.address}",
+                             needs_approval=m.needs_approval)  # fmt: skip
 
 
 def update_preferences(
@@ -120,6 +129,8 @@ def invite_agent(
         )
         invitation.mailboxes.set(mailboxes)
         events.record("agent.invited", actor_id=invited_by.pk, invitation=invitation.pk, role=role)
+        audit.record(AuditAction.INVITED, actor=invited_by, target=invitation.email, role=role,
+                     mailboxes=[m.address for m in mailboxes])  # fmt: skip
     return invitation, token
 
 
@@ -156,6 +167,7 @@ def accept_invitation(
         locked.accepted_by = agent.user
         locked.save(update_fields=["accepted_by"])
         events.record("agent.joined", actor_id=agent.user_id, invitation=locked.pk)
+        audit.record(AuditAction.JOINED, actor=agent.user, target=locked.email, username=username)
     return agent
 
 
@@ -164,6 +176,7 @@ def revoke_invitation(invitation: Invitation, *, actor_id: int) -> None:
         invitation.revoked = True
         invitation.save(update_fields=["revoked"])
         events.record("agent.invitation_revoked", actor_id=actor_id, invitation=invitation.pk)
+        audit.record(AuditAction.INVITATION_REVOKED, actor=actor_id, target=invitation.email)
 
 
 def change_role(agent: Agent, role: Role, *, actor_id: int) -> None:
@@ -175,6 +188,8 @@ def change_role(agent: Agent, role: Role, *, actor_id: int) -> None:
         events.record(
             "agent.role", actor_id=actor_id, agent=agent.user_id, before=before, after=role
         )
+        audit.record(AuditAction.ROLE, actor=actor_id, target=agent.user.get_username(),
+                     before=before, after=role)  # fmt: skip
 
 
 def set_active(agent: Agent, active: bool, *, actor_id: int) -> None:
@@ -186,3 +201,4 @@ def set_active(agent: Agent, active: bool, *, actor_id: int) -> None:
         user.is_active = active
         user.save(update_fields=["is_active"])
         events.record("agent.active", actor_id=actor_id, agent=user.pk, active=active)
+        audit.record(AuditAction.ACTIVE, actor=actor_id, target=user.get_username(), active=active)

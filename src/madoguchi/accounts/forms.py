@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.accounts.models import Agent, Role
+from madoguchi.core.params import ModelIdsField
 from madoguchi.mailboxes.models import Mailbox
 
 
@@ -55,7 +56,7 @@ class PreferencesForm(forms.ModelForm):  # type: ignore[type-arg]
 class InviteForm(forms.Form):
     email = forms.EmailField(label=_("Mail address"))
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.AGENT)
-    mailboxes = forms.ModelMultipleChoiceField(
+    mailboxes = ModelIdsField(
         label=_("Mailboxes"),
         queryset=Mailbox.objects.order_by("address"),
         required=False,

@@ -15,6 +15,7 @@ from madoguchi.accounts import actions
 from madoguchi.accounts.forms import AcceptForm, InviteForm, MemberForm
 from madoguchi.accounts.models import Agent, Invitation, Role
 from madoguchi.accounts.queries import require_admin
+from madoguchi.accounts.security_views import signin_context
 from madoguchi.conversations.views import rail
 
 
@@ -37,7 +38,7 @@ def agent_admin(request: HttpRequest) -> HttpResponse:
     status = 400 if request.method == "POST" and not link else 200
     return render(request, "admin/team.html", {
         **rail(request), "form": form, "link": link, "roles": Role, "agents": agents,
-        "pending": pending,
+        "pending": pending, **signin_context(),
     }, status=status)  # fmt: skip
 
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from madoguchi.accounts import actions
 from madoguchi.accounts.forms import PreferencesForm
+from madoguchi.accounts.models import Agent
 from madoguchi.conversations.views import rail
+from madoguchi.core import params
+from madoguchi.notifications import actions as notifications
+from madoguchi.notifications import addresses
 
 
 @login_required
@@ -16,6 +21,12 @@ def preferences(request: HttpRequest) -> HttpResponse:
     agent = getattr(request, "agent", None)  # set by AgentPreferencesMiddleware
     if agent is None:
         raise Http404("no agent")
+    confirm = params.get_text(request, "confirm", max_length=1000)
+    if confirm:
+        return _confirm_address(request, confirm)
+    if request.method == "POST" and "resend" in request.POST:
+        notifications.ask_to_confirm(agent.user)
+        return redirect("preferences")
     form = PreferencesForm(request.POST or None, instance=agent)
     if request.method == "POST" and form.is_valid():
         actions.update_preferences(
@@ -26,9 +37,39 @@ def preferences(request: HttpRequest) -> HttpResponse:
             notify_by_mail=form.cleaned_data["notify_by_mail"],
             email=form.cleaned_data["email"],
         )
+        if agent.notify_by_mail:
+            notifications.ask_to_confirm(agent.user)
         response = redirect("preferences")
         response["Location"] += "?saved=1"
         return response
     status = 400 if request.method == "POST" else 200
-    context = {**rail(request), "form": form, "saved": request.GET.get("saved") == "1"}
+    context = {
+        **rail(request),
+        "form": form,
+        "saved": params.get_flag(request, "saved"),
+        "confirmed": params.get_flag(request, "confirmed"),
+        "mail_state": _mail_state(agent),
+    }
     return render(request, "accounts/preferences.html", context, status=status)
+
+
+def _mail_state(agent: Agent) -> str:
+    """Where notification mail stands: off, confirmed, pending (link sent) or no_server."""
+    if not agent.notify_by_mail or not agent.user.email:
+        return "off"
+    if addresses.is_confirmed(agent.user):
+        return "confirmed"
+    return "pending" if addresses.sending_mailbox(agent.user) else "no_server"
+
+
+def _confirm_address(request: HttpRequest, token: str) -> HttpResponse:
+    """The link of the confirmation mail, opened by its agent signed in."""
+    assert isinstance(request.user, User)  # login_required
+    if notifications.confirm_address(request.user, token):
+        response = redirect("preferences")
+        response["Location"] += "?confirmed=1"
+        return response
+    agent = request.agent  # type: ignore[attr-defined]
+    context = {**rail(request), "form": PreferencesForm(instance=agent), "bad_link": True,
+               "mail_state": _mail_state(agent)}  # fmt: skip
+    return render(request, "accounts/preferences.html", context, status=400)

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from madoguchi.cli import commands, run
+from madoguchi.cli import admin, commands, run
 
 
 class CommandError(Exception):
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="madoguchi", description="Madoguchi shared inbox")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.register(sub)
+    admin.register(sub)
     run.register(sub)
     return parser
 

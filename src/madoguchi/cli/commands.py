@@ -22,7 +22,11 @@ def register(sub: Any) -> None:
         add.add_argument(f"--{proto}-host", default="")
         add.add_argument(f"--{proto}-port", type=int)
         add.add_argument(f"--{proto}-user", default="")
-        add.add_argument(f"--{proto}-password", default="")
+        add.add_argument(f"--{proto}-password", default="",
+                         help=f"visible to other users in `ps`: prefer --{proto}-password-file "
+                              f"or MADOGUCHI_{proto.upper()}_PASSWORD")  # fmt: skip
+        add.add_argument(f"--{proto}-password-file", metavar="FILE",
+                         help="read the password from FILE (first line; '-': standard input)")
         add.add_argument(f"--{proto}-security", choices=["none", "ssl", "starttls"])
     add.add_argument("--imap-folder", default="INBOX")
     add.add_argument("--imap-after-fetch", choices=["leave", "seen", "move"], default="leave")
@@ -85,9 +89,12 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_mailbox_add(args: argparse.Namespace) -> int:
     from madoguchi.mailboxes.actions import create_mailbox
 
+    if args.imap_password_file == "-" and args.smtp_password_file == "-":
+        raise ValueError("only one of --imap-password-file and --smtp-password-file can be '-'")
     migrate()
     fields: dict[str, Any] = {"name": args.name}
     for proto in ("imap", "smtp"):
+        setattr(args, f"{proto}_password", _mailbox_password(args, proto))
         for key in ("host", "port", "user", "password", "security"):
             value = getattr(args, f"{proto}_{key}")
             if value not in (None, ""):
@@ -100,6 +107,27 @@ def cmd_mailbox_add(args: argparse.Namespace) -> int:
     mailbox = create_mailbox(args.address, **fields)
     print(f"mailbox {mailbox.address} added (id {mailbox.pk})")
     return 0
+
+
+def _mailbox_password(args: argparse.Namespace, proto: str) -> str:
+    """From --PROTO-password-file, MADOGUCHI_PROTO_PASSWORD, or (warned) --PROTO-password."""
+    import os
+
+    path, typed = getattr(args, f"{proto}_password_file"), getattr(args, f"{proto}_password")
+    variable = {"imap": "MADOGUCHI_IMAP_PASSWORD", "smtp": "MADOGUCHI_SMTP_PASSWORD"}[proto]
+    if path and typed:
+        raise ValueError(f"give --{proto}-password-file or --{proto}-password, not both")
+    if path:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text()
+        lines = text.splitlines()
+        if not lines or not lines[0]:
+            raise ValueError(f"--{proto}-password-file: {path} holds no password on its first line")
+        return lines[0]
+    if typed:
+        print(f"warning: --{proto}-password is visible to other users of this machine (ps); "
+              f"use --{proto}-password-file or {variable} instead", file=sys.stderr)  # fmt: skip
+        return str(typed)
+    return os.environ.get(variable, "")
 
 
 def cmd_mailbox_list(args: argparse.Namespace) -> int:
@@ -164,8 +192,11 @@ def cmd_mail_retry(args: argparse.Namespace) -> int:
     if not args.all and not args.ids:
         raise ValueError("give raw message IDs or --all")
     count = actions.retry(None if args.all else args.ids)
-    still = RawMessage.objects.filter(status=RawStatus.FAILED).count()
-    print(f"retried {count}; {still} still failed")
+    failed = RawMessage.objects.filter(status=RawStatus.FAILED)
+    too_big = failed.filter(error__startswith=actions.TOO_BIG).count()
+    still = failed.count() - too_big
+    big = f"; {too_big} too big to take (left on the server, not retried)" if too_big else ""
+    print(f"retried {count}; {still} still failed{big}")
     return 0 if still == 0 else 1
 
 
@@ -210,6 +241,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    import os
+
+    from madoguchi.accounts import audit
+    from madoguchi.accounts.models import AuditAction
     from madoguchi.mail_in.export import export_jsonl, export_mbox
     from madoguchi.mailboxes.queries import mailbox_by_address
 
@@ -223,5 +258,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             count = export_jsonl(mailbox, fh)
     else:
         count = export_jsonl(mailbox, sys.stdout)
+    user = os.environ.get("USER", "")
+    audit.record(AuditAction.EXPORT, actor=None, target=mailbox.address, via="command line",
+                 format=args.format, messages=count, os_user=user)  # fmt: skip
     print(f"exported {count} messages", file=sys.stderr)
     return 0

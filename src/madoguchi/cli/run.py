@@ -8,9 +8,11 @@ in threads.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import os
 import signal
+import sys
 import threading
 from typing import Any
 
@@ -21,21 +23,105 @@ ROLES = ("web", "worker", "smtp", "lmtp", "imap")
 def register(sub: Any) -> None:
     p = sub.add_parser("run", help="run Madoguchi's processes")
     p.add_argument("roles", nargs="*", default=["all"], choices=[*ROLES, "all"], metavar="ROLE")
-    p.add_argument("--demo", action="store_true", help="create the demo team, mailbox and mail")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="to try it: create the demo team (passwords demo and sato), mailbox and mail; "
+        "only on a loopback web bind",
+    )
+    p.add_argument(
+        "--allow-demo-on-network",
+        action="store_true",
+        help="start even though the web server listens beyond this machine while the demo "
+        "passwords work (anyone who can reach it can sign in as the demo admin)",
+    )
     p.set_defaults(handler=cmd_run)
+
+
+DEMO_BANNER = """\
+************************************************************************
+*  DEMO MODE: demo/demo passwords, do not expose                       *
+*  Anyone who reaches this server can sign in as the demo admin.       *
+*  For your team: madoguchi createadmin, and run without --demo.       *
+************************************************************************"""
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     roles = list(ROLES) if "all" in args.roles else list(dict.fromkeys(args.roles))
+    from madoguchi.cli.commands import migrate
+
+    migrate()
     if args.demo:
-        from madoguchi.cli.commands import migrate
         from madoguchi.demo import ADDRESS, LOGINS, ensure_demo
 
-        migrate()
+        # refuse before the demo accounts exist, so a refused start leaves nothing behind
+        _guard_demo_bind(roles, forced=args.allow_demo_on_network, why="--demo")
+        print(DEMO_BANNER, flush=True)
         ensure_demo()
         logins = ", ".join(f"{user} / {password}" for user, password, _, _ in LOGINS)
         print(f"demo mailbox {ADDRESS}; sign in with {logins}", flush=True)
+    else:
+        names = working_demo_logins()
+        if names:
+            why = f"the demo accounts {', '.join(names)} still have their demo passwords"
+            print(f"WARNING: {why}; change them on the settings page", file=sys.stderr)
+            _guard_demo_bind(roles, forced=args.allow_demo_on_network, why=why)
+        if "web" in roles:
+            _first_run_hint()
     return serve(roles)
+
+
+def _first_run_hint() -> None:
+    from django.conf import settings
+
+    from madoguchi.accounts.firstrun import has_admin
+
+    if has_admin():
+        return
+    bind = settings.MADOGUCHI.web_bind
+    hint = "No admin yet: run `madoguchi createadmin` on this machine"
+    if bind.host in ("0.0.0.0", "::") or is_loopback(bind.host):  # noqa: S104
+        host = "[::1]" if bind.host in ("::", "::1") else "127.0.0.1"
+        hint += f", or open http://{host}:{bind.port}/setup/ in a browser here"
+    print(hint, flush=True)
+
+
+def is_loopback(host: str) -> bool:
+    """Only this machine can connect to ``host`` (names other than localhost count as not)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _guard_demo_bind(roles: list[str], *, forced: bool, why: str) -> None:
+    """Refuse to serve demo passwords beyond this machine unless the operator insists."""
+    from django.conf import settings
+
+    bind = settings.MADOGUCHI.web_bind
+    if "web" not in roles or is_loopback(bind.host) or forced:
+        return
+    raise ValueError(
+        f"refusing to listen on {bind} with {why}: anyone on the network could sign in as "
+        "the demo admin. Use a loopback MADOGUCHI_WEB_BIND (127.0.0.1:8000), create real "
+        "accounts with `madoguchi createadmin`, or add --allow-demo-on-network"
+    )
+
+
+def working_demo_logins() -> list[str]:
+    """The demo accounts that still sign in with their published passwords."""
+    from django.contrib.auth.models import User
+
+    from madoguchi.demo import LOGINS
+
+    names = []
+    for username, password, _, _ in LOGINS:
+        user = User.objects.filter(username=username, is_active=True).first()
+        if user is not None and user.check_password(password):
+            names.append(username)
+    return names
 
 
 def build_worker(*, batch: bool = False, interval: float = 0.2) -> Any:
@@ -131,8 +217,12 @@ def serve(roles: list[str]) -> int:
             bind = settings.MADOGUCHI.web_bind
             # live messages are ~200 bytes: compressing them costs more CPU and memory
             # per connection than it saves (bench/realtime.py, docs/performance.md)
+            from madoguchi.live.consumers import MAX_MESSAGE_BYTES
+
+            # proxy headers: core.proxy believes them from MADOGUCHI_TRUSTED_PROXIES only
             uvicorn.run("madoguchi.asgi:application", host=bind.host, port=bind.port,
-                        ws_per_message_deflate=False)  # fmt: skip
+                        ws_per_message_deflate=False, ws_max_size=MAX_MESSAGE_BYTES,
+                        proxy_headers=False, server_header=False)  # fmt: skip
         else:
             signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
             stop.wait()

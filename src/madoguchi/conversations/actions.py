@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from madoguchi.conversations import participants
 from madoguchi.conversations.contacts import contacts_for
 from madoguchi.conversations.models import (
     Attachment,
@@ -87,7 +88,11 @@ def receive_messages(mailbox: Mailbox, batch: list[Inbound]) -> list[Message]:
         events.build("conversation.created", mailbox_id=mailbox.pk, conversation_id=c.pk)
         for c in new
     ]
-    messages = Message.objects.bulk_create(_message(mailbox, item, now) for item in batch)
+    newcomers = _newcomers(mailbox, batch)
+    messages = Message.objects.bulk_create(
+        _message(mailbox, item, now, new_participant=flag)
+        for item, flag in zip(batch, newcomers, strict=True)
+    )
     _store_refs(messages, batch)
     _store_attachments(messages, batch)
     log += _touch_existing(batch, now)
@@ -104,6 +109,33 @@ def receive_messages(mailbox: Mailbox, batch: list[Inbound]) -> list[Message]:
     ]
     events.record_many(log)
     return messages
+
+
+def _newcomers(mailbox: Mailbox, batch: list[Inbound]) -> list[bool]:
+    """For each mail of ``batch``: does a reply to it go to someone new to its conversation?
+
+    The first mail of a new conversation establishes its participants; a newcomer's mail
+    adds nobody (``participants``).
+    """
+    known = participants.known_addresses(c for i in batch if isinstance(c := i.conversation, int))
+    fresh: dict[int, set[str]] = {}
+    flags = []
+    for item in batch:
+        conv = item.conversation
+        if isinstance(conv, int):
+            people = known[conv]
+        elif id(conv) in fresh:
+            people = fresh[id(conv)]
+        else:
+            people = fresh[id(conv)] = {mailbox.address.lower()}
+            people |= participants.mail_addresses(item.mail)
+            flags.append(False)
+            continue
+        new = participants.is_newcomer(item.mail, people)
+        if not new:
+            people |= participants.mail_addresses(item.mail)
+        flags.append(new)
+    return flags
 
 
 def _new_conversation(item: Inbound) -> Conversation | None:
@@ -130,6 +162,7 @@ def _fill_new(
         conv.message_count = len(mine)
         conv.snippet = _snippet(mine[-1].mail)
         conv.last_activity_at = conv.waiting_since = now
+        conv.unread = True
 
 
 def _kind_of(mails: list[ParsedMail]) -> tuple[str, str]:
@@ -157,7 +190,7 @@ def _set_kind(conv: Conversation, kind: str, *, actor_id: int | None, reason: st
     return event
 
 
-def _message(mailbox: Mailbox, item: Inbound, now: datetime) -> Message:
+def _message(mailbox: Mailbox, item: Inbound, now: datetime, *, new_participant: bool) -> Message:
     mail = item.mail
     message = Message(
         mailbox=mailbox,
@@ -181,6 +214,7 @@ def _message(mailbox: Mailbox, item: Inbound, now: datetime) -> Message:
         kind_reason=mail.kind_reason[:120],
         kind_hint=mail.kind_hint or "",
         thread_rule=item.rule,
+        new_participant=new_participant,
         defects=[[d.where, d.problem, d.repair] for d in mail.defects],
     )
     if isinstance(item.conversation, Conversation):
@@ -242,6 +276,7 @@ def _touch_existing(batch: list[Inbound], now: datetime) -> list[Event]:
         conv.last_activity_at = now
         conv.snippet = _snippet(latest[conv.pk].mail)
         conv.waiting_since = conv.waiting_since or now
+        conv.unread = True
         if before in (Status.DONE, Status.HOLD):
             conv.status = Status.OPEN if conv.assignee_id else Status.NEW
             log.append(
@@ -256,7 +291,15 @@ def _touch_existing(batch: list[Inbound], now: datetime) -> list[Event]:
             )
     Conversation.objects.bulk_update(
         convs,
-        ["message_count", "last_activity_at", "snippet", "waiting_since", "status", "kind"],
+        [
+            "message_count",
+            "last_activity_at",
+            "snippet",
+            "waiting_since",
+            "status",
+            "kind",
+            "unread",
+        ],  # fmt: skip
     )
     notify_each([(c.assignee_id, c) for c in convs], Kind.CUSTOMER_REPLIED, actor_id=None)
     return log
@@ -330,6 +373,26 @@ def assign_conversation(conv: Conversation, *, assignee_id: int | None, actor_id
             fields.append("status")
         conv.save(update_fields=fields)
         notify([assignee_id], Kind.ASSIGNED, conversation=conv, actor_id=actor_id)
+
+
+def mark_read(conv: Conversation, *, user_id: int) -> bool:
+    """``user_id`` opened ``conv``: if they have it (or nobody does), its new mail is read.
+
+    Whether anything changed; one ``conversation.read`` event when it did (lists update).
+    """
+    if not conv.unread or conv.assignee_id not in (None, user_id):
+        return False
+    with transaction.atomic():
+        changed = Conversation.objects.filter(pk=conv.pk, unread=True).update(unread=False)
+        if changed:
+            events.record(
+                "conversation.read",
+                mailbox_id=conv.mailbox_id,
+                conversation_id=conv.pk,
+                actor_id=user_id,
+            )
+    conv.unread = False
+    return bool(changed)
 
 
 def claim(conv: Conversation, *, user_id: int) -> bool:

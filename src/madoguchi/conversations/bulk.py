@@ -24,15 +24,22 @@ from madoguchi.accounts.queries import visible_mailboxes
 from madoguchi.conversations import actions
 from madoguchi.conversations.forms import BulkForm
 from madoguchi.conversations.models import Conversation, Status
+from madoguchi.core import params
 
 
 @login_required
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+    if not safe or not back.startswith("/"):  # redirect("inf") would look "inf" up as a view
         back = "/"
+    if not all(params.parse_id(v) for v in request.POST.getlist("ids")):  # the form takes "²"
+        messages.error(request, _("Choose conversations from the list."))
+        return redirect(back)
     form = BulkForm(request.POST, statuses=list(Status.values))
+    if form.is_valid() and not _known_choice(form.cleaned_data["assignee"]):
+        form.add_error("assignee", _("Choose someone from the list."))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
@@ -72,6 +79,11 @@ def bulk(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
+def _known_choice(value: str) -> bool:
+    """An assignee the list offers: "", "me", "none" or an id (ASCII digits, in range)."""
+    return value in ("", "me", "none") or params.parse_id(value) is not None
+
+
 def _assignee(value: str, user_id: int) -> tuple[bool, int | None]:
     """(whether to change the assignee, to whom) from the form's "", "me", "none" or an id."""
     if value == "":
@@ -80,7 +92,7 @@ def _assignee(value: str, user_id: int) -> tuple[bool, int | None]:
         return True, user_id
     if value == "none":
         return True, None
-    return True, int(value)
+    return True, params.parse_id(value)  # None for what only looks like a number ("²")
 
 
 def _member_of(user_id: int, convs: list[Conversation]) -> set[int]:

@@ -12,8 +12,10 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.conversations.queries import Marks
+from madoguchi.core.params import parse_id
 from madoguchi.mail import Address
 from madoguchi.mail.compose import OutAttachment
+from madoguchi.mail.header_values import UnsafeAddress, mail_address, one_line
 from madoguchi.mail.rich import clean_rich, rich_to_text
 
 MAX_RECIPIENTS = 50
@@ -35,9 +37,10 @@ class AddressListField(forms.CharField):
                 continue
             try:
                 validate_email(email)
-            except ValidationError:
+                spec = mail_address(email)  # what compose.build accepts, IDNA domain
+            except (ValidationError, UnsafeAddress):
                 raise ValidationError(_("Not a mail address: %(a)s"), params={"a": email}) from None
-            result.append(Address(name, email))
+            result.append(Address(one_line(name, limit=200), spec))
         if len(result) > MAX_RECIPIENTS:
             raise ValidationError(_("At most %(n)d recipients."), params={"n": MAX_RECIPIENTS})
         return result
@@ -155,6 +158,13 @@ class ForwardForm(ComposeForm):
 class NewConversationForm(ComposeForm):
     subject = forms.CharField(label=_("Subject"), max_length=998)
 
+    def clean_subject(self) -> str:
+        """One line: a line break typed or pasted into the subject becomes a space."""
+        subject = one_line(self.cleaned_data["subject"])
+        if not subject:
+            raise ValidationError(self.fields["subject"].error_messages["required"])
+        return subject
+
     field_order = ["to", "cc", "subject", "text", "html", "attachments"]
 
 
@@ -193,9 +203,10 @@ class IdListField(forms.Field):
 
     def to_python(self, value: Any) -> list[int]:
         values = value if isinstance(value, list | tuple) else ([value] if value else [])
-        if not all(str(v).isdigit() for v in values):
+        ids = [parse_id(str(v)) for v in values]
+        if None in ids:
             raise ValidationError(_("Choose conversations from the list."))
-        return list(dict.fromkeys(int(v) for v in values))
+        return list(dict.fromkeys(i for i in ids if i is not None))
 
 
 class BulkForm(forms.Form):
@@ -218,7 +229,7 @@ class BulkForm(forms.Form):
 
     def clean_assignee(self) -> str:
         value: str = self.cleaned_data["assignee"]
-        if value not in ("", "me", "none") and not value.isdigit():
+        if value not in ("", "me", "none") and parse_id(value) is None:
             raise ValidationError(_("Choose someone from the list."))
         return value
 

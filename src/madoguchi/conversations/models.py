@@ -79,6 +79,8 @@ class Conversation(models.Model):
     snoozed_until = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    #: Mail came that the assignee (anyone, while nobody has it) has not opened yet.
+    unread = models.BooleanField(default=False)
     tags = models.ManyToManyField(Tag, blank=True, related_name="conversations")
 
     class Meta:
@@ -154,6 +156,9 @@ class Message(models.Model):
     kind_reason = models.CharField(max_length=120, blank=True)
     kind_hint = models.CharField(max_length=12, blank=True)
     thread_rule = models.CharField(max_length=16, choices=ThreadRule.choices)
+    #: Inbound mail whose sender (or Reply-To) was not yet in the conversation: it joins,
+    #: is shown as a new participant, and never becomes a reply's default recipient.
+    new_participant = models.BooleanField(default=False)
     defects = models.JSONField(default=list, blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

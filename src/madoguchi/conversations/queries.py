@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
@@ -17,7 +19,9 @@ from madoguchi.conversations.models import (
     Message,
     Note,
     Status,
+    Tag,
 )
+from madoguchi.core.params import MAX_ID
 from madoguchi.mailboxes.models import Mailbox
 
 PAGE = 50
@@ -29,8 +33,16 @@ VIEWS = ("mine", "unassigned", "all")
 SORTS = ("activity", "waiting")
 
 User = AbstractBaseUser | AnonymousUser
+#: What ``Cursor.token`` writes: seconds with six decimals, "_", the row's id (ASCII only).
+CURSOR = re.compile(r"[0-9]{1,12}\.[0-9]{6}_[0-9]{1,19}", re.ASCII)
 #: Events the timeline does not show as lines (the message or note itself shows instead).
-QUIET_EVENTS = ["message.received", "conversation.created", "note.added", "notification.created"]
+QUIET_EVENTS = [
+    "message.received",
+    "conversation.created",
+    "note.added",
+    "notification.created",
+    "conversation.read",
+]
 
 
 def access_conversation(user: User, pk: int) -> Conversation:
@@ -59,7 +71,11 @@ def marks(conv: Conversation) -> Marks:
 
 
 def changes_since(conv: Conversation, seen: Marks) -> list[Message | Note]:
-    """Messages (in or out, not taken back) and notes that arrived after ``seen``, in order."""
+    """Messages (in or out, not taken back) and notes that arrived after ``seen``, in order.
+
+    ``seen`` comes from a form: ids beyond what the database holds mean "saw everything".
+    """
+    seen = Marks(min(seen.message_id, MAX_ID), min(seen.note_id, MAX_ID))
     messages = list(
         conv.messages.filter(pk__gt=seen.message_id)
         .exclude(outbox__status="cancelled")
@@ -111,11 +127,16 @@ class Cursor:
 
     @classmethod
     def parse(cls, token: str | None) -> Cursor | None:
-        try:
-            stamp, pk = (token or "").split("_")
-            return cls(datetime.fromtimestamp(float(stamp), tz=UTC), int(pk))
-        except ValueError:
+        """The cursor ``token()`` wrote, or None for anything else (``inf_1``, ``²_1`` …)."""
+        if not token or not CURSOR.fullmatch(token):
             return None
+        stamp, pk = token.split("_")
+        try:
+            at = datetime.fromtimestamp(float(stamp), tz=UTC)
+        except (ValueError, OverflowError, OSError):  # beyond the years a datetime holds
+            return None
+        number = int(pk)
+        return cls(at, number) if number <= MAX_ID else None
 
 
 def inbox(
@@ -189,19 +210,83 @@ def new_counts(user: User) -> dict[int, int]:
     }
 
 
-def timeline(conv: Conversation) -> list[Message | object]:
-    """Messages, notes and activity of a conversation in order (events as quiet lines)."""
-    messages = list(
-        conv.messages.select_related("outbox").prefetch_related("attachments").order_by("pk")
+#: Messages a conversation page shows at once (plus the first one, always).
+TIMELINE_PAGE = 50
+#: Notes and events shown beside one page of messages, at most of each.
+TIMELINE_LINES = 300
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Messages left out between the first message and the page: "show earlier messages"."""
+
+    count: int
+    before: int  # the ``?before=`` of the page just older than the one shown
+
+    is_gap = True
+
+
+@dataclass(frozen=True)
+class Newer:
+    """The page shown is not the newest: a link back to it."""
+
+    is_newer = True
+
+
+def timeline(
+    conv: Conversation, *, before: int | None = None, size: int = TIMELINE_PAGE
+) -> list[object]:
+    """Messages, notes and activity of a conversation in order (events as quiet lines).
+
+    A bounded page whatever the conversation's length: the newest ``size`` messages (older
+    than message ``before`` if given), the conversation's first message, a ``Gap`` between
+    them when messages are left out, and the notes and events of the time the page covers.
+    """
+    rows = conv.messages.select_related("outbox").prefetch_related("attachments")
+    window = rows.filter(pk__lt=min(before, MAX_ID)) if before else rows
+    page = list(window.order_by("-pk")[: size + 1])
+    more = len(page) > size
+    page = page[:size][::-1]
+    head: list[Message] = []
+    gap: Gap | None = None
+    if more:
+        first = rows.order_by("pk").first()
+        assert first is not None and page
+        head = [first]
+        hidden = window.filter(pk__gt=first.pk, pk__lt=page[0].pk).count()
+        if hidden:
+            gap = Gap(hidden, page[0].pk)
+    elif before and not page:
+        head = list(rows.order_by("pk")[:1])
+    start = page[0].received_at if page and (gap or before) else None
+    end = None
+    if before:
+        after = conv.messages.filter(pk__gte=before).order_by("pk").values("received_at").first()
+        end = after["received_at"] if after else None
+    notes = _lines(conv.notes.select_related("author__agent"), "created_at", start, end)
+    log = _lines(
+        conv.events.select_related("actor__agent").exclude(type__in=QUIET_EVENTS),
+        "created_at",
+        start,
+        end,
     )
-    notes = list(conv.notes.select_related("author__agent").order_by("pk"))
-    log = list(
-        conv.events.select_related("actor__agent").exclude(type__in=QUIET_EVENTS).order_by("pk")
-    )
-    merged: list[tuple[datetime, int, object]] = [(m.received_at, 1, m) for m in messages]
+    merged: list[tuple[datetime, int, object]] = [(m.received_at, 1, m) for m in page]
     merged += [(n.created_at, 2, n) for n in notes]
     merged += [(e.created_at, 0, e) for e in log]
-    return [item for _, _, item in sorted(merged, key=lambda t: (t[0], t[1]))]
+    items: list[object] = [item for _, _, item in sorted(merged, key=lambda t: (t[0], t[1]))]
+    tail: list[object] = [Newer()] if before else []
+    return [*head, *([gap] if gap else []), *items, *tail]
+
+
+def _lines(
+    rows: QuerySet[Any], field: str, start: datetime | None, end: datetime | None
+) -> list[Any]:
+    """The newest ``TIMELINE_LINES`` of ``rows`` between ``start`` and ``end``, oldest first."""
+    if start is not None:
+        rows = rows.filter(**{f"{field}__gte": start})
+    if end is not None:
+        rows = rows.filter(**{f"{field}__lt": end})
+    return list(rows.order_by("-pk")[:TIMELINE_LINES])[::-1]
 
 
 def scope(user: User, view: str | None) -> QuerySet[Conversation]:
@@ -255,3 +340,42 @@ def sender_entries(email: str) -> dict[str, str]:
     if not email:
         return {}
     return {"address": email, "domain": "@" + email.rpartition("@")[2]}
+
+
+def reply_source(conv: Conversation) -> Message | None:
+    """The mail a reply answers by default: the newest inbound mail of a participant.
+
+    Mail from a newcomer (``Message.new_participant``) never picks the reply's recipients;
+    the agent adds a newcomer by hand (``participants``).
+    """
+    return conv.messages.filter(direction="in", new_participant=False).order_by("-pk").first()
+
+
+def newcomers(conv: Conversation, *, limit: int = 5) -> list[str]:
+    """Addresses of newcomers' mail that are not yet participants, newest first."""
+    from madoguchi.conversations.participants import known_addresses
+
+    rows = (
+        conv.messages.filter(direction="in", new_participant=True)
+        .exclude(from_email="")
+        .order_by("-pk")
+        .values_list("from_email", flat=True)[:50]
+    )
+    found = list(dict.fromkeys(e.lower() for e in rows))
+    if not found:
+        return []
+    known = known_addresses([conv.pk])[conv.pk]
+    return [e for e in found if e not in known][:limit]
+
+
+def known_tags(user: User, *, limit: int = 500) -> list[Tag]:
+    """The tags on conversations of mailboxes ``user`` may see: the picker offers no others.
+
+    Tags are shared by name across the team, but a tag name can say something about
+    another mailbox's customers (「A社買収」), so it is listed only where it is used.
+    """
+    return list(
+        Tag.objects.filter(conversations__mailbox__in=visible_mailboxes(user))
+        .distinct()
+        .order_by("name")[:limit]
+    )

@@ -51,7 +51,7 @@ def rows_for(conversations: list[Conversation], *, waiting: bool = False) -> lis
                 mailbox=conv.mailbox.name or conv.mailbox.address,
                 assignee=name,
                 initials=initials,
-                unread=conv.status == Status.NEW,
+                unread=conv.status == Status.NEW or conv.unread,
                 at=at,
                 age=waited(since) if since else age(at),
                 when=longdate(at),

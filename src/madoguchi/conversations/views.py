@@ -13,9 +13,9 @@ from madoguchi.accounts.models import Role
 from madoguchi.accounts.queries import access_mailbox, visible_mailboxes
 from madoguchi.conversations import actions, queries
 from madoguchi.conversations.forms import NoteForm, ReplyForm, TagForm
-from madoguchi.conversations.models import Conversation, Kind, Message, Status, Tag
+from madoguchi.conversations.models import Conversation, Kind, Message, Status
 from madoguchi.conversations.rows import rows_for
-from madoguchi.core import blobs
+from madoguchi.core import blobs, params
 from madoguchi.mail_out import actions as outbox
 from madoguchi.mail_out import drafts
 from madoguchi.mail_out.models import Draft, Outbox, OutboxStatus
@@ -72,10 +72,11 @@ def _list(
 ) -> HttpResponse:
     if tab not in queries.TABS:
         raise Http404("no such tab")
-    after = queries.Cursor.parse(request.GET.get("after"))
-    sort = request.GET.get("sort", "activity")
-    if sort not in queries.SORTS:
-        sort = "activity"
+    token = params.get_token(request, "after", queries.CURSOR)
+    after = queries.Cursor.parse(token)
+    if token and after is None:
+        raise params.BadParameter("after", "not a position in the list")
+    sort = params.get_choice(request, "sort", queries.SORTS, default="activity")
     rows, cursor = queries.inbox(
         request.user, mailbox=mailbox, view=view, tab=tab, after=after, sort=sort
     )
@@ -98,7 +99,8 @@ def _list(
 @login_required
 def conversation(request: HttpRequest, pk: int) -> HttpResponse:
     conv = queries.access_conversation(request.user, pk)
-    reply_all = request.GET.get("all") == "1"
+    reply_all = params.get_flag(request, "all")
+    actions.mark_read(conv, user_id=_uid(request))
     form = _reply_form(conv, reply_all=reply_all)
     draft = drafts.find(conv, request.user)  # type: ignore[arg-type]
     if draft is not None and not reply_all:
@@ -120,14 +122,15 @@ def _render_conversation(
 ) -> HttpResponse:
     members = User.objects.filter(memberships__mailbox=conv.mailbox).select_related("agent")
     history = queries.customer_history(request.user, conv)
-    sent = request.GET.get("sent", "")
+    timeline = queries.timeline(conv, before=params.get_id(request, "before"))
     return render(request, "conversations/conversation.html", {
-        **rail(request), "conv": conv, "mailbox": conv.mailbox, "timeline": queries.timeline(conv),
+        **rail(request), "conv": conv, "mailbox": conv.mailbox, "timeline": timeline,
         "members": members, "statuses": Status, "history": history, "form": form,
         "sender": outbox.sender_for(conv.mailbox, request.user),  # type: ignore[arg-type]
-        "undo_id": int(sent) if sent.isdigit() else None,
+        "undo_id": params.get_id(request, "sent"),
+        "newcomers": queries.newcomers(conv),
         "note_form": note_form or NoteForm(), "tag_form": tag_form or TagForm(), "draft": draft,
-        "tags": conv.tags.order_by("name"), "all_tags": Tag.objects.order_by("name")[:500],
+        "tags": conv.tags.order_by("name"), "all_tags": queries.known_tags(request.user),
         "stale": stale, "held": outbox.needs_approval(conv.mailbox, request.user),  # type: ignore[arg-type]
         "reviewer": request.user.pk in outbox.reviewers_of(conv.mailbox),
         **_automated(conv),
@@ -190,14 +193,14 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
 @require_POST
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
     conv = queries.access_conversation(request.user, pk)
-    who = request.POST.get("assignee", "")
+    who = params.get_text(request, "assignee", max_length=20, post=True)
     if who == "me":
         assignee: int | None = request.user.pk
     elif who == "":
         assignee = None
     else:
         member = User.objects.filter(
-            pk=int(who) if who.isdigit() else 0, memberships__mailbox=conv.mailbox
+            pk=params.parse_id(who) or 0, memberships__mailbox=conv.mailbox
         ).first()
         if member is None:
             return _back(request, conv.pk, error="assignee")

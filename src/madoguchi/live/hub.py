@@ -35,6 +35,7 @@ from madoguchi.core.models import Event
 from madoguchi.live.memory import Freezer
 from madoguchi.live.models import Pulse
 from madoguchi.live.presence import EXPIRE_SECONDS, GONE, REFRESH_SECONDS, Presence, Seen
+from madoguchi.live.sessions import CHECK_SECONDS, ended
 from madoguchi.live.tail import Tail
 
 log = logging.getLogger("madoguchi.live")
@@ -47,6 +48,10 @@ ACCESS_EVENTS = frozenset(
 )  # fmt: skip
 #: Events meant for one agent (``data["to"]``), not for everyone who sees the mailbox.
 NOTIFICATION = "notification.created"
+#: A session signed out (``live.actions.end_session``): its sockets close.
+SESSION_ENDED = "session.ended"
+#: Close code for a socket whose session ended (the page does not reconnect).
+CLOSE_SIGNED_OUT = 4401
 EVENT_FIELDS = ("id", "type", "mailbox_id", "conversation_id", "actor_id", "data")
 PULSE_FIELDS = ("id", "origin", "tab", "agent_id", "name", "mailbox_id", "conversation_id",
                 "state", "created_at")  # fmt: skip
@@ -61,10 +66,12 @@ class Tab(Protocol):
     agent_id: int
     name: str
     mailboxes: frozenset[int]
+    session_key: str
+    session: str  # sessions.fingerprint(session_key)
 
     def push(self, text: str) -> None: ...
 
-    def shut(self) -> None: ...
+    def shut(self, code: int = ...) -> None: ...
 
 
 def event_payload(row: dict[str, Any], actor_name: str) -> str:
@@ -228,7 +235,7 @@ class Hub:
                 log.exception("live: cannot read the event log yet")
                 await asyncio.sleep(1)
         self._ready.set()
-        refreshed = time.monotonic()
+        refreshed = checked = time.monotonic()
         freezer = Freezer(refreshed)
         while True:
             with contextlib.suppress(TimeoutError):
@@ -244,6 +251,9 @@ class Hub:
                 if time.monotonic() - refreshed >= REFRESH_SECONDS:
                     refreshed = time.monotonic()
                     await self._refresh()
+                if time.monotonic() - checked >= CHECK_SECONDS:
+                    checked = time.monotonic()
+                    await self._check_sessions()
             except Exception:  # the database went away: log, keep the tabs, try again
                 log.exception("live: reading the event log failed")
                 await asyncio.sleep(1)
@@ -287,7 +297,9 @@ class Hub:
             if tab.agent_id in batch.access:
                 self._reaccess(tab, batch.access[tab.agent_id])
         for row in batch.events:
-            if row["mailbox_id"] is not None:
+            if row["type"] == SESSION_ENDED:
+                self._signed_out(row["actor_id"], row["data"].get("session"))
+            elif row["mailbox_id"] is not None:
                 only = row["data"].get("to") if row["type"] == NOTIFICATION else None
                 text = event_payload(row, self.names.get(row["actor_id"], ""))
                 self._send(row["mailbox_id"], text, only=only)
@@ -324,6 +336,23 @@ class Hub:
             self.by_mailbox[mailbox_id].add(tab.key)
         tab.mailboxes = mailboxes
         tab.push(json.dumps({"type": "access"}))
+
+    def _signed_out(self, agent_id: int | None, session: str | None) -> None:
+        for tab in list(self.tabs.values()):
+            if tab.agent_id == agent_id and tab.session == session:
+                self.leave(tab)
+                tab.shut(CLOSE_SIGNED_OUT)
+
+    async def _check_sessions(self) -> None:
+        """Close the sockets whose session expired, was removed or no longer signs in."""
+        pairs = {(tab.session_key, tab.agent_id) for tab in self.tabs.values()}
+        if not pairs:
+            return
+        gone = await self.call(ended, pairs)
+        for tab in list(self.tabs.values()):
+            if tab.session_key in gone:
+                self.leave(tab)
+                tab.shut(CLOSE_SIGNED_OUT)
 
     async def _refresh(self) -> None:
         """Re-announce this process's tabs so other processes keep showing them."""

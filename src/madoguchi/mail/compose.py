@@ -5,18 +5,23 @@ including the Windows characters that Outlook and Becky! send (①, ㈱, ～): P
 ``iso2022_jp`` codec refuses them, so they are written through CP932 into JIS rows the way
 those programs do (CP50220); half-width katakana become full-width, as ISO-2022-JP cannot
 carry them. Text that even that cannot carry goes out as UTF-8.
+
+Every value bound for a header goes through ``header_values`` first (``_safe``), in both
+paths: nothing typed, received or unpacked from a winmail.dat can end a header line, and
+every non-ASCII header is written as RFC 2047 encoded words or RFC 2231 parameters.
 """
 
 from __future__ import annotations
 
 import base64
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage, Message
 from email.policy import SMTP, compat32
 from email.utils import format_datetime, formataddr
 
+from . import header_values as safe
 from .types import Address
 
 ESC_JIS, ESC_ASCII = b"\x1b$B", b"\x1b(B"
@@ -116,8 +121,43 @@ def _common(msg: Message, mail: Outgoing) -> None:
     msg["MIME-Version"] = "1.0"
 
 
+def _safe_address(addr: Address) -> Address:
+    return Address(safe.one_line(addr.name, limit=200), safe.mail_address(addr.email))
+
+
+def _safe_text(text: str) -> str:
+    """Body text with CR LF line ends made LF and no lone surrogates (encodable)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.encode("utf-8", "replace").decode("utf-8") if not text.isascii() else text
+
+
+def _safe(mail: Outgoing) -> Outgoing:
+    """``mail`` with every header value made one safe line; raises ``UnsafeAddress``."""
+    return replace(
+        mail,
+        sender=_safe_address(mail.sender),
+        to=[_safe_address(a) for a in mail.to],
+        cc=[_safe_address(a) for a in mail.cc],
+        subject=safe.one_line(mail.subject),
+        text=_safe_text(mail.text),
+        html=_safe_text(mail.html) if mail.html else None,
+        message_id=safe.msg_id(mail.message_id),
+        in_reply_to=safe.msg_id(mail.in_reply_to or "") or None,
+        references=[r for r in map(safe.msg_id, mail.references) if r],
+        attachments=[
+            OutAttachment(safe.file_name(a.filename), safe.content_type(a.content_type), a.data)
+            for a in mail.attachments
+        ],
+    )
+
+
 def build(mail: Outgoing) -> bytes:
-    """The mail's bytes, CRLF line ends, ready for SMTP."""
+    """The mail's bytes, CRLF line ends, ready for SMTP.
+
+    Raises ``header_values.UnsafeAddress`` for an address that is not a plain addr-spec;
+    anything else is made safe, never refused.
+    """
+    mail = _safe(mail)
     jis = mail.charset.lower() == "iso-2022-jp" and can_iso2022jp(
         mail.text + mail.subject + mail.sender.name + "".join(a.name for a in mail.to + mail.cc)
     )

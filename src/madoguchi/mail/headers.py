@@ -115,16 +115,39 @@ def _plain(seg: bytes, repairs: Repairs, hints: Hints = NO_HINTS) -> str:
     return text
 
 
+def _open_word(raw: bytes, end: int) -> re.Match[bytes] | None:
+    """``_EW_OPEN.search(raw[:end])`` without copying or scanning from the start.
+
+    An open word holds exactly three ``?`` after its ``=``, so the only place it
+    can start is just before the third ``?`` from the end.
+    """
+    at = end
+    for _ in range(3):
+        at = raw.rfind(b"?", 0, at)
+        if at < 1:
+            return None
+    return _EW_OPEN.match(raw, at - 1, end) if raw[at - 1 : at] == b"=" else None
+
+
 def _unterminated(raw: bytes, repairs: Repairs, hints: Hints) -> str | None:
-    """Decode an encoded-word cut off before its closing ``?=`` (end of value)."""
-    m = _EW_OPEN.search(raw)
-    if m is None or not m.group(3):
+    """Decode encoded-words cut off before their closing ``?=`` (end of value).
+
+    Open words one after the other are found from the end, each in time of
+    its own length (no rescans: a run of them stays linear).
+    """
+    words: list[re.Match[bytes]] = []
+    m = _open_word(raw, len(raw))
+    while m is not None and m.group(3):
+        words.append(m)
+        m = _open_word(raw, m.start())
+    if not words:
         return None
-    prefix = decode_words(raw[: m.start()], hints)
+    prefix = decode_words(raw[: words[-1].start()], hints)
     repairs.extend(prefix[1])
-    buf = bytearray(_word_bytes(m.group(2), m.group(3)))
     out = [prefix[0]]
-    _flush(out, m.group(1).lower(), buf, repairs, hints)
+    for word in reversed(words):
+        buf = bytearray(_word_bytes(word.group(2), word.group(3)))
+        _flush(out, word.group(1).lower(), buf, repairs, hints)
     repairs.append(("encoded-word without its closing ?=", "decoded to the end of the header"))
     return "".join(out)
 

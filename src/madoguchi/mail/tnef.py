@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 
 from . import charsets
+from .header_values import file_name
 
 _LOG = logging.getLogger(__name__)
 
@@ -35,7 +36,13 @@ def _as_text(value: object) -> str | None:
 
 
 def _file_name(att: object, index: int) -> str:
-    """Best file name of one TNEF attachment (long MAPI name, then 8.3 name)."""
+    """Best file name of one TNEF attachment (long MAPI name, then 8.3 name), cleaned like
+    every other file name (``header_values.file_name``): a name inside a winmail.dat is as
+    untrusted as one in a MIME header, and may be forwarded out again."""
+    return file_name(_raw_file_name(att), fallback=f"attachment-{index}.bin")
+
+
+def _raw_file_name(att: object) -> str:
     for getter in ("long_filename",):
         try:
             name = getattr(att, getter)()
@@ -48,7 +55,7 @@ def _file_name(att: object, index: int) -> str:
     raw = getattr(att, "_name", b"")
     if isinstance(raw, bytes) and raw.strip(b"\x00"):
         return charsets.decode(raw.strip(b"\x00"), None)[0]
-    return f"attachment-{index}.bin"
+    return ""
 
 
 def open_tnef(data: bytes) -> TnefContent:

@@ -21,12 +21,16 @@ from madoguchi import mail
 from madoguchi.conversations import actions as conversations
 from madoguchi.conversations.models import Conversation, Message
 from madoguchi.core import events
-from madoguchi.mail_in import kinds, threading
+from madoguchi.mail_in import kinds, parser, threading
 from madoguchi.mail_in.models import RawMessage, RawStatus
+from madoguchi.mail_in.parser import ParseFailure, Result
 from madoguchi.mail_in.types import RawInbound
 from madoguchi.mailboxes.models import Mailbox
 
 log = logging.getLogger(__name__)
+
+#: How the reason of a mail refused for its size starts (``retry`` leaves those alone).
+TOO_BIG = "too big"
 
 
 def accept(mailbox: Mailbox, raw: RawInbound, *, schedule: bool = True) -> tuple[RawMessage, bool]:
@@ -78,6 +82,13 @@ def accept_many(
     return result
 
 
+def refuse(mailbox: Mailbox, raw: RawInbound, reason: str) -> RawMessage:
+    """Keep what was taken of a mail that is not let in (its header) as failed, with why."""
+    row, _ = accept(mailbox, raw, schedule=False)
+    fail(row, reason)
+    return row
+
+
 def dedupe_key(parsed: mail.ParsedMail, data: bytes) -> str:
     """Message-ID when there is one; otherwise a hash of what does not change in transit."""
     if parsed.message_id:
@@ -87,18 +98,21 @@ def dedupe_key(parsed: mail.ParsedMail, data: bytes) -> str:
     return "nomid:" + hashlib.sha256(head + b"\0" + body.replace(b"\r\n", b"\n")).hexdigest()
 
 
-def ingest(
-    raws: list[RawMessage], parsed_mails: list[mail.ParsedMail] | None = None
-) -> list[Message]:
+def ingest(raws: list[RawMessage], parsed_mails: list[Result] | None = None) -> list[Message]:
     """Parse, thread and store raw mails of one mailbox in one transaction. May raise.
 
     Rows already done are skipped; a mail seen before (same dedupe key) is marked duplicate.
-    ``parsed_mails``, when given, are ``mail.parse`` of each raw row (see ``pipeline``).
+    ``parsed_mails``, when given, are the parse results of each raw row (see ``pipeline``).
+    Mail is parsed in a helper process held to a time limit (``parser``); a mail it could
+    not parse is marked failed with the reason and never tried again unless asked.
     """
     mailbox = raws[0].mailbox
     if parsed_mails is None:
-        parsed_mails = [mail.parse(bytes(raw.data)) for raw in raws]
-    pairs = zip(raws, parsed_mails, strict=True)
+        parsed_mails = parser.parse_many([bytes(raw.data) for raw in raws])
+    raws, parsed_ok = _set_aside_unparsed(raws, parsed_mails)
+    if not raws:
+        return []
+    pairs = zip(raws, parsed_ok, strict=True)
     parsed = [(raw, kinds.judge(mailbox, raw, m)) for raw, m in pairs]
     with transaction.atomic():
         claimed = _claim(raws)
@@ -115,6 +129,31 @@ def ingest(
     for item in batch:
         item.raw.status = RawStatus.DONE
     return messages
+
+
+def _set_aside_unparsed(
+    raws: list[RawMessage], results: list[Result]
+) -> tuple[list[RawMessage], list[mail.ParsedMail]]:
+    """Mark the mails the parser gave up on failed (with the reason); return the others."""
+    kept: list[tuple[RawMessage, mail.ParsedMail]] = []
+    for raw, result in zip(raws, results, strict=True):
+        if isinstance(result, ParseFailure):
+            fail(raw, f"not parsed: {result.reason}")
+        else:
+            kept.append((raw, result))
+    return [raw for raw, _ in kept], [parsed for _, parsed in kept]
+
+
+def fail(raw: RawMessage, reason: str) -> None:
+    """Mark one raw mail failed with ``reason`` (``madoguchi mail failed`` shows it)."""
+    with transaction.atomic():
+        changed = RawMessage.objects.filter(
+            pk=raw.pk, status__in=[RawStatus.PENDING, RawStatus.FAILED]
+        ).update(status=RawStatus.FAILED, error=reason, attempts=F("attempts") + 1)
+        if changed:
+            events.record("ingest.failed", mailbox_id=raw.mailbox_id, raw=raw.pk, error=reason)
+    raw.status = RawStatus.FAILED
+    raw.error = reason
 
 
 def _claim(raws: list[RawMessage]) -> set[int]:
@@ -216,7 +255,7 @@ def _finish(ids: list[int], status: RawStatus, error: str = "") -> None:
 
 
 def ingest_safely(
-    raws: list[RawMessage], parsed_mails: list[mail.ParsedMail] | None = None
+    raws: list[RawMessage], parsed_mails: list[Result] | None = None
 ) -> list[Message]:
     """``ingest`` a batch; if it fails, each mail alone, keeping a failure on its row.
 
@@ -250,7 +289,12 @@ def ingest_pending(ids: Iterable[int] | None = None, *, include_failed: bool = F
     Returns how many rows were processed.
     """
     statuses = [RawStatus.PENDING, RawStatus.FAILED] if include_failed else [RawStatus.PENDING]
-    query = RawMessage.objects.filter(status__in=statuses).select_related("mailbox").order_by("pk")
+    query = (
+        RawMessage.objects.filter(status__in=statuses)
+        .exclude(status=RawStatus.FAILED, error__startswith=TOO_BIG)
+        .select_related("mailbox")
+        .order_by("pk")
+    )
     if ids is not None:
         query = query.filter(pk__in=list(ids))
     count = 0

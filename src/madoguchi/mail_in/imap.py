@@ -5,6 +5,12 @@ message in the folder is taken once whether it is read or not, after an outage, 
 UIDVALIDITY change (then everything is fetched again and ``accept`` recognises the bytes it
 already has). Flags and moves happen only after the raw bytes are committed. IDLE (RFC 2177)
 wakes the watcher early when the server supports it; polling is the fallback.
+
+Sizes first (RFC822.SIZE): a message over the mailbox's size limit is not taken. Its header
+is kept as a failed raw mail saying why (``madoguchi mail failed`` lists it, with sender and
+subject) and it stays on the server untouched; the ledger remembers it, so it is not looked at
+again. The rest is fetched in chunks of at most :data:`CHUNK` messages and
+:data:`CHUNK_BYTES` bytes, so memory stays bounded by bytes, not only by count.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from django.utils import timezone
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.mailbox import BaseMailBox
 
+from madoguchi import mail
 from madoguchi.mail_in import actions
 from madoguchi.mail_in.models import ImapFolder, ImapUid, RawMessage
 from madoguchi.mail_in.types import RawInbound
@@ -27,8 +34,14 @@ from madoguchi.mailboxes.models import AfterFetch, Mailbox, Security
 
 log = logging.getLogger(__name__)
 CHUNK = 100
+#: Bytes of mail held at once while fetching (a larger single message comes alone).
+CHUNK_BYTES = 32 * 1024 * 1024
+#: Bytes of the header of an oversized message kept to show what it was.
+HEADER_BYTES = 64 * 1024
+SIZES_PER_FETCH = 1000
 OnChunk = Callable[[list[RawMessage]], object]
 _UID = re.compile(rb"UID (\d+)")
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
 
 @dataclass
@@ -41,6 +54,8 @@ class FetchResult:
 
 def connect(mailbox: Mailbox, *, timeout: float = 30) -> BaseMailBox:
     """Log in to the mailbox's IMAP account; raises with the server's answer on failure."""
+    if lost := mailbox.lost_password_error("imap"):
+        raise PermissionError(lost)
     security = mailbox.imap_security
     box: BaseMailBox
     if security == Security.SSL:
@@ -84,6 +99,76 @@ def _fetch_raw(box: BaseMailBox, uids: list[str]) -> Iterator[tuple[int, bytes]]
             yield int(match[1]), item[1]
 
 
+def _sizes(box: BaseMailBox, uids: list[str]) -> dict[int, int]:
+    """RFC822.SIZE of each message, without fetching any body."""
+    sizes: dict[int, int] = {}
+    for start in range(0, len(uids), SIZES_PER_FETCH):
+        part = ",".join(uids[start : start + SIZES_PER_FETCH])
+        typ, data = box.client.uid("FETCH", part, "(UID RFC822.SIZE)")
+        if typ != "OK":
+            raise OSError(f"FETCH RFC822.SIZE failed: {data!r}")
+        for item in data:
+            line = item[0] if isinstance(item, tuple) else item
+            if isinstance(line, bytes) and (uid := _UID.search(line)):
+                size = _SIZE.search(line)
+                sizes[int(uid[1])] = int(size[1]) if size else 0
+    return sizes
+
+
+def _chunks(uids: list[str], sizes: dict[int, int]) -> Iterator[list[str]]:
+    """UIDs in chunks of at most CHUNK messages and CHUNK_BYTES bytes (one big one alone)."""
+    chunk: list[str] = []
+    held = 0
+    for uid in uids:
+        size = sizes.get(int(uid), 0)
+        if chunk and (len(chunk) == CHUNK or held + size > CHUNK_BYTES):
+            yield chunk
+            chunk, held = [], 0
+        chunk.append(uid)
+        held += size
+    if chunk:
+        yield chunk
+
+
+def _refuse(
+    mailbox: Mailbox,
+    box: BaseMailBox,
+    state: ImapFolder,
+    uid: str,
+    *,
+    size: int,
+    result: FetchResult,
+) -> None:
+    """Record a message over the size limit: its header as a failed raw mail, left on the server."""
+    typ, data = box.client.uid("FETCH", uid, f"(UID BODY.PEEK[HEADER]<0.{HEADER_BYTES}>)")
+    header = next(
+        (item[1] for item in data if isinstance(item, tuple) and isinstance(item[1], bytes)), b""
+    )
+    reason = (
+        f"{actions.TOO_BIG}: {size} bytes, over this mailbox's limit of "
+        f"{mailbox.max_message_bytes} bytes; left on the IMAP server"
+        f"{_who(header)}"
+    )
+    origin = f"imap:{state.name}/{state.uidvalidity}/{uid}"
+    raw = actions.refuse(mailbox, RawInbound(data=header, source="imap", origin=origin), reason)
+    ImapUid.objects.get_or_create(
+        folder=state,
+        uidvalidity=state.uidvalidity,
+        uid=int(uid),
+        defaults={"raw": raw, "error": reason[:2000]},
+    )
+    result.errors.append(f"UID {uid}: {reason}")
+    result.raw_ids.append(raw.pk)
+    log.warning("%s: UID %s not taken: %s", mailbox.address, uid, reason)
+
+
+def _who(header: bytes) -> str:
+    """'(from X, subject Y)' of a header, for the reason a person reads."""
+    parsed = mail.parse(header + b"\r\n\r\n")
+    sender = str(parsed.sender) if parsed.sender else "?"
+    return f" (from {sender[:200]}, subject {parsed.subject[:200]!r})"
+
+
 def fetch_folder(
     mailbox: Mailbox,
     box: BaseMailBox,
@@ -106,8 +191,13 @@ def fetch_folder(
     )
     todo = [u for u in box.uids("ALL") if int(u) not in known]
     result = FetchResult()
-    for start in range(0, len(todo), CHUNK):
-        chunk = todo[start : start + CHUNK]
+    sizes = _sizes(box, todo) if todo else {}
+    limit = mailbox.max_message_bytes
+    for uid in todo:
+        if sizes.get(int(uid), 0) > limit:
+            _refuse(mailbox, box, state, uid, size=sizes[int(uid)], result=result)
+    fits = [u for u in todo if sizes.get(int(u), 0) <= limit]
+    for chunk in _chunks(fits, sizes):
         _take_chunk(mailbox, box, state, chunk, result, schedule=schedule, on_chunk=on_chunk)
     ImapFolder.objects.filter(pk=state.pk).update(
         last_fetch_at=timezone.now(), last_error="; ".join(result.errors)[-2000:]

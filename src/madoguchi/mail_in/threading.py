@@ -13,6 +13,11 @@ arrived first) is merged into that one.
 The rules read a ``ThreadIndex``: what they need to know about a batch of mails, loaded in
 a few queries and kept up to date as each mail of the batch is placed, so that a batch of
 200 imported mails costs the same handful of lookups as one delivered mail.
+
+Threading decides where a mail goes, not whom a reply answers: Message-IDs travel (a
+forwarded mail shows them), so a mail from a sender new to the conversation still joins it
+but is marked a new participant and never picks a reply's recipients
+(``conversations.participants``).
 """
 
 from __future__ import annotations

@@ -10,7 +10,10 @@ restart with the same Message-ID (at-least-once), never zero times.
 from __future__ import annotations
 
 import email
+import enum
 import hashlib
+import hmac
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import format_datetime, formataddr
@@ -19,6 +22,7 @@ from html import escape
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -34,9 +38,10 @@ from madoguchi.conversations.models import (
     Status,
     ThreadRule,
 )
-from madoguchi.conversations.queries import Marks, changes_since
+from madoguchi.conversations.queries import Marks, changes_since, reply_source
 from madoguchi.core import blobs, events
 from madoguchi.mail import Address
+from madoguchi.mail import header_values as safe
 from madoguchi.mail.compose import OutAttachment, Outgoing, build
 from madoguchi.mail.tokens import make_message_id
 from madoguchi.mail_out import drafts, smtp
@@ -51,14 +56,25 @@ UNSENT = (OutboxStatus.CANCELLED, OutboxStatus.AWAITING, OutboxStatus.RETURNED)
 MAX_REFERENCES = 20
 
 
+_PLACEHOLDER = re.compile(r"\{(agent|mailbox)\}")
+
+
+def fill_sender_format(template: str, agent: str, mailbox: str) -> str:
+    """``{agent} ({mailbox})`` filled in one pass. Not ``str.format``: an admin's template
+    with ``{agent:>999999999}`` would build a gigabyte, and a name that contains
+    ``{mailbox}`` must not be filled in again."""
+    values = {"agent": agent, "mailbox": mailbox}
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template[:200])
+
+
 def sender_for(mailbox: Mailbox, author: User) -> Address:
     """The From of mail ``author`` writes from ``mailbox``: "Sato (Support)" <support@…>."""
     agent = Agent.objects.filter(user=author).first()
     name = agent.name if agent else author.get_username()
     display = (
-        mailbox.sender_format.format(agent=name, mailbox=mailbox.name) if mailbox.name else name
+        fill_sender_format(mailbox.sender_format, name, mailbox.name) if mailbox.name else name
     )
-    return Address(display.strip(), mailbox.address)
+    return Address(safe.one_line(display, limit=200), mailbox.address)
 
 
 def _last_inbound(conv: Conversation) -> Message | None:
@@ -66,8 +82,9 @@ def _last_inbound(conv: Conversation) -> Message | None:
 
 
 def reply_recipients(conv: Conversation, *, reply_all: bool) -> tuple[list[Address], list[Address]]:
-    """To and Cc for a reply to the newest inbound mail (Reply-To wins over From)."""
-    last = _last_inbound(conv)
+    """To and Cc for a reply to the newest inbound mail of a participant (Reply-To wins
+    over From): a newcomer's mail never picks them (``conversations.participants``)."""
+    last = reply_source(conv)
     if last is None:
         return [], []
     to = [Address(n, e) for n, e in last.reply_to] or [Address(last.from_name, last.from_email)]
@@ -222,7 +239,7 @@ def _queue(
             direction=Direction.OUT,
             author=author,
             dedupe_key="",
-            subject=subject[:998],
+            subject=safe.one_line(subject)[:998],
             from_name=sender.name,
             from_email=sender.email,
             to=[[a.name, a.email] for a in to],
@@ -296,15 +313,33 @@ def reviewers_of(mailbox: Mailbox) -> list[int]:
     )
 
 
-def approve(message: Message, *, reviewer: User, text: str | None = None) -> bool:
+class Approval(enum.Enum):
+    """What became of an approval."""
+
+    APPROVED = "approved"
+    GONE = "gone"  # no longer waits: approved, sent back or taken back meanwhile
+    CHANGED = "changed"  # the mail is not the one the reviewer was shown
+
+
+def digest_of(outbox: Outbox) -> str:
+    """The SHA-256 of the stored bytes: what the review page shows is what is approved."""
+    return hashlib.sha256(bytes(outbox.data)).hexdigest()
+
+
+def approve(
+    message: Message, *, reviewer: User, text: str | None = None, shown: str | None = None
+) -> Approval:
     """Send a reply that waited for approval, as its author wrote it or as ``text``.
 
-    False when it no longer waits (approved, sent back or taken back meanwhile).
+    ``shown`` is ``digest_of`` the bytes the reviewer was shown; if the stored mail is no
+    longer those bytes, nothing is approved (``CHANGED``): the reviewer looks again.
     """
     with transaction.atomic():
         outbox = Outbox.objects.select_for_update().filter(message=message).first()
         if outbox is None or outbox.status != OutboxStatus.AWAITING:
-            return False
+            return Approval.GONE
+        if shown is not None and not hmac.compare_digest(shown, digest_of(outbox)):
+            return Approval.CHANGED
         conv = message.conversation
         edited = text is not None and text.strip() != message.text.strip()
         if edited:
@@ -320,7 +355,7 @@ def approve(message: Message, *, reviewer: User, text: str | None = None) -> boo
             conversations.change_status(conv, Status(outbox.then_status), actor_id=reviewer.pk)
         notify([message.author_id], Kind.APPROVED, conversation=conv, actor_id=reviewer.pk)
         _schedule(outbox)
-    return True
+    return Approval.APPROVED
 
 
 def send_back(message: Message, *, reviewer: User, comment: str) -> bool:
@@ -401,14 +436,14 @@ def _mail_of(
 
 def _store_attachments(message: Message, files: list[OutAttachment]) -> None:
     rows = []
-    for att in files:
+    for att in files:  # named as compose.build will name them in the mail
         digest = hashlib.sha256(att.data).hexdigest()
         blobs.store(digest, att.data)
         rows.append(
             Attachment(
                 message=message,
-                filename=att.filename[:255],
-                content_type=att.content_type[:255],
+                filename=safe.file_name(att.filename),
+                content_type=safe.content_type(att.content_type),
                 size=len(att.data),
                 sha256=digest,
             )
@@ -444,8 +479,18 @@ def _schedule(outbox: Outbox) -> None:
     transaction.on_commit(partial(task.enqueue, outbox.pk))
 
 
+def may_take_back(message: Message, user: User) -> bool:
+    """Undo and withdraw are for the reply's author, the mailbox's managers and admins."""
+    return message.author_id == user.pk or user.pk in reviewers_of(message.mailbox)
+
+
 def cancel(message: Message, *, actor: User) -> bool:
-    """Undo: take a queued reply back before it leaves. False when it is too late."""
+    """Undo: take a queued reply back before it leaves. False when it is too late.
+
+    Raises ``PermissionDenied`` unless ``may_take_back``: another agent's reply is theirs.
+    """
+    if not may_take_back(message, actor):
+        raise PermissionDenied("only its author or a manager may take a reply back")
     with transaction.atomic():
         outbox = Outbox.objects.select_for_update().filter(message=message).first()
         if outbox is None or outbox.status not in (OutboxStatus.QUEUED, OutboxStatus.AWAITING):
@@ -494,33 +539,47 @@ def deliver(outbox_id: int) -> str:
         outbox.status, outbox.attempts = OutboxStatus.SENDING, outbox.attempts + 1
         outbox.save(update_fields=["status", "attempts"])
     message = outbox.message
-    try:
-        smtp.send(
-            message.mailbox, outbox.envelope_from, list(outbox.recipients), bytes(outbox.data)
-        )
-    except smtp.DeliveryError as exc:
-        return _failed(outbox, str(exc), temporary=exc.temporary)
+    from madoguchi.demo import keeps_mail_locally
+
+    kept = keeps_mail_locally(message.mailbox)
+    partly: smtp.PartlyRefused | None = None
+    if not kept:
+        try:
+            smtp.send(
+                message.mailbox, outbox.envelope_from, list(outbox.recipients), bytes(outbox.data)
+            )
+        except smtp.PartlyRefused as exc:
+            partly = exc  # it left for the others: sent, with the refusals kept
+        except smtp.DeliveryError as exc:
+            return _failed(outbox, exc)
     with transaction.atomic():
-        outbox.status, outbox.sent_at, outbox.last_error = OutboxStatus.SENT, timezone.now(), ""
-        outbox.save(update_fields=["status", "sent_at", "last_error"])
-        _record("message.sent", message)
-    return "sent"
+        outbox.status, outbox.sent_at = OutboxStatus.SENT, timezone.now()
+        outbox.last_error = str(partly)[:2000] if partly else ""
+        outbox.error_reason = partly.reason.value if partly else ""
+        outbox.kept_locally = kept
+        outbox.save(
+            update_fields=["status", "sent_at", "last_error", "error_reason", "kept_locally"]
+        )
+        _record("message.sent", message, **({"kept_locally": True} if kept else {}))
+    return "kept locally (demo)" if kept else "sent"
 
 
-def _failed(outbox: Outbox, error: str, *, temporary: bool) -> str:
+def _failed(outbox: Outbox, error: smtp.DeliveryError) -> str:
     message = outbox.message
     with transaction.atomic():
-        outbox.last_error = error[:2000]
-        if temporary and outbox.attempts < MAX_ATTEMPTS:
+        outbox.last_error, outbox.error_reason = str(error)[:2000], error.reason.value
+        fields = ["status", "last_error", "error_reason"]
+        if error.temporary and outbox.attempts < MAX_ATTEMPTS:
             outbox.status = OutboxStatus.QUEUED
             outbox.send_after = timezone.now() + timedelta(
                 seconds=min(30 * 2 ** (outbox.attempts - 1), 3600)
             )
-            outbox.save(update_fields=["status", "send_after", "last_error"])
-            _record("message.retrying", message, error=outbox.last_error, attempt=outbox.attempts)
+            outbox.save(update_fields=[*fields, "send_after"])
+            _record("message.retrying", message, error=outbox.last_error,
+                    reason=outbox.error_reason, attempt=outbox.attempts)  # fmt: skip
             _schedule(outbox)
             return "retrying"
         outbox.status = OutboxStatus.FAILED
-        outbox.save(update_fields=["status", "last_error"])
-        _record("message.failed", message, error=outbox.last_error)
+        outbox.save(update_fields=fields)
+        _record("message.failed", message, error=outbox.last_error, reason=outbox.error_reason)
     return "failed"

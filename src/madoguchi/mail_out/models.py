@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
+
+if TYPE_CHECKING:
+    from madoguchi.mail_out.explain import Problem
 
 
 class OutboxStatus(models.TextChoices):
@@ -31,6 +36,10 @@ class Outbox(models.Model):
     send_after = models.DateTimeField()
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    #: Why the last try failed (``smtp.Reason``), explained to the agent by ``explain``.
+    error_reason = models.CharField(max_length=16, blank=True)
+    #: The demo mailbox has no outgoing server: its mail is kept here, never sent.
+    kept_locally = models.BooleanField(default=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     #: The conversation's status before this reply changed it (restored by undo).
     previous_status = models.CharField(max_length=8, blank=True)
@@ -45,6 +54,12 @@ class Outbox(models.Model):
 
     def __str__(self) -> str:
         return f"outbox {self.pk} ({self.status})"
+
+    def problem(self) -> Problem | None:
+        """Why this mail has not left, in the reader's language, and what to do next."""
+        from madoguchi.mail_out.explain import explain
+
+        return explain(self)
 
 
 class Draft(models.Model):

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from madoguchi.accounts import audit
+from madoguchi.accounts.models import AuditAction
 from madoguchi.core import events
 from madoguchi.mailboxes.models import Mailbox
 
@@ -53,6 +55,7 @@ def create_mailbox(address: str, *, actor_id: int | None = None, **fields: Any) 
         events.record(
             "mailbox.created", mailbox_id=mailbox.pk, actor_id=actor_id, address=mailbox.address
         )
+        audit.record(AuditAction.MAILBOX_CREATED, actor=actor_id, target=mailbox.address)
     return mailbox
 
 
@@ -72,6 +75,8 @@ def update_mailbox(mailbox: Mailbox, *, actor_id: int | None = None, **fields: A
             events.record(
                 "mailbox.updated", mailbox_id=mailbox.pk, actor_id=actor_id, fields=changed
             )
+            audit.record(AuditAction.MAILBOX_SETTINGS, actor=actor_id, target=mailbox.address,
+                         fields=changed)  # fmt: skip
     return mailbox
 
 
@@ -88,4 +93,6 @@ def add_person_sender(mailbox: Mailbox, entry: str, *, actor_id: int | None) -> 
     events.record(
         "mailbox.person_sender_added", mailbox_id=mailbox.pk, actor_id=actor_id, entry=entry
     )
+    audit.record(AuditAction.MAILBOX_SETTINGS, actor=actor_id, target=mailbox.address,
+                 fields=["person_senders"], added=entry)  # fmt: skip
     return True

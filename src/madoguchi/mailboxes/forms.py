@@ -11,26 +11,32 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from madoguchi.accounts.models import Role
+from madoguchi.core.crypto import is_lost
+from madoguchi.core.params import ModelIdsField
 from madoguchi.mailboxes.models import AfterFetch, Mailbox
 
 MB = 1024 * 1024
 SECRET_FIELDS = ("imap_password", "smtp_password")
 #: One line of the "always a person" list: an address, ``@domain`` or ``domain``.
 _SENDER_ENTRY = re.compile(r"([^@\s]{1,64}@|@)?[a-z0-9-]{1,63}(\.[a-z0-9-]{1,63})+")
-#: Form sections, in order: (legend, fields). The template lays the form out by these.
-SECTIONS: list[tuple[Any, list[str]]] = [
-    (_("Address"), ["address", "name", "signature"]),
-    (_("Outgoing mail"), ["sender_format", "outbound_charset", "undo_seconds", "max_message_mb"]),
-    (_("Working together"), ["assign_on_reply", "replies_need_approval", "approval_members"]),
-    (_("Sorting"), ["person_senders"]),
-    (_("Receiving (IMAP)"), [
+#: Form sections, in order: (key, legend, fields). The template lays the form out by
+#: these; the sections keyed "imap" and "smtp" carry their "test connection" button.
+SECTIONS: list[tuple[str, Any, list[str]]] = [
+    ("address", _("Address"), ["address", "name", "signature"]),
+    ("outgoing", _("Outgoing mail"),
+     ["sender_format", "outbound_charset", "undo_seconds", "max_message_mb"]),
+    ("together", _("Working together"),
+     ["assign_on_reply", "replies_need_approval", "approval_members"]),
+    ("sorting", _("Sorting"), ["person_senders"]),
+    ("imap", _("Receiving (IMAP)"), [
         "imap_host", "imap_port", "imap_security", "imap_user", "imap_password",
         "imap_folder", "imap_after_fetch", "imap_move_to",
     ]),
-    (_("Sending server (SMTP)"), [
+    ("smtp", _("Sending server (SMTP)"), [
         "smtp_host", "smtp_port", "smtp_security", "smtp_user", "smtp_password",
     ]),
-    (_("Members"), ["members"]),
+    ("members", _("Members"), ["members"]),
 ]  # fmt: skip
 
 
@@ -53,19 +59,22 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
-    members = forms.ModelMultipleChoiceField(
+    members = ModelIdsField(
         label=_("Members"),
         queryset=User.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Members see this mailbox and work in it. Admins see every mailbox."),
     )
-    approval_members = forms.ModelMultipleChoiceField(
+    approval_members = ModelIdsField(
         label=_("Members whose replies need approval"),
         queryset=User.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("A manager of this mailbox approves their replies before they leave."),
+        help_text=_(
+            "A manager of this mailbox approves their replies before they leave. Only agents "
+            "are listed: the replies of managers and admins are never held."
+        ),
     )
 
     class Meta:
@@ -125,8 +134,12 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
         self.fields["members"].queryset = (  # type: ignore[attr-defined]
             User.objects.filter(is_active=True).select_related("agent").order_by("username")
         )
+        self.fields["approval_members"].queryset = (  # type: ignore[attr-defined]
+            User.objects.filter(is_active=True, agent__role=Role.AGENT)
+            .select_related("agent")
+            .order_by("username")
+        )
         for name in ("members", "approval_members"):
-            self.fields[name].queryset = self.fields["members"].queryset  # type: ignore[attr-defined]
             self.fields[name].label_from_instance = (  # type: ignore[attr-defined]
                 lambda user: (
                     f"{user.agent.name} ({user.username})"
@@ -147,7 +160,11 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
                 )
             )
             for name in SECRET_FIELDS:
-                if getattr(self.instance, name):
+                if is_lost(getattr(self.instance, name)):
+                    self.fields[name].help_text = _(
+                        "Saved with another secret key and no longer readable: type it again."
+                    )
+                elif getattr(self.instance, name):
                     self.fields[name].help_text = _("Stored. Leave empty to keep it.")
 
     def clean_address(self) -> str:
@@ -155,10 +172,9 @@ class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean_sender_format(self) -> str:
         value = str(self.cleaned_data["sender_format"])
-        try:
-            value.format(agent="A", mailbox="M")
-        except (KeyError, IndexError, ValueError):
-            raise ValidationError(_("Only {agent} and {mailbox} may stand in braces.")) from None
+        rest = value.replace("{agent}", "").replace("{mailbox}", "")
+        if "{" in rest or "}" in rest:
+            raise ValidationError(_("Only {agent} and {mailbox} may stand in braces."))
         if "{agent}" not in value:
             raise ValidationError(_("Put {agent} in it, so customers see who answered."))
         return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from madoguchi.core.crypto import EncryptedTextField
+from madoguchi.core.crypto import EncryptedTextField, is_lost
 
 
 class Security(models.TextChoices):
@@ -82,3 +82,18 @@ class Mailbox(models.Model):
     @property
     def has_imap(self) -> bool:
         return bool(self.imap_host and self.imap_user)
+
+    @property
+    def lost_passwords(self) -> list[str]:
+        """ "imap" / "smtp": stored passwords no current secret key decrypts (type them again)."""
+        return [p for p in ("imap", "smtp") if is_lost(getattr(self, f"{p}_password"))]
+
+    def lost_password_error(self, protocol: str) -> str | None:
+        """The sentence for intake or sending when that password must be typed again."""
+        if protocol not in self.lost_passwords:
+            return None
+        return (
+            f"the {protocol.upper()} password of {self.address} was stored with another secret "
+            "key (MADOGUCHI_SECRET_KEY changed): an admin must type it again in the mailbox "
+            "settings, or put the old key in MADOGUCHI_SECRET_KEY_FALLBACKS"
+        )

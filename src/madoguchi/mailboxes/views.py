@@ -1,4 +1,10 @@
-"""Admin pages for mailboxes: list, add, edit (with "test connection") and members."""
+"""Admin pages for mailboxes: list, add, edit (with "test connection") and members.
+
+"Test connection" runs the check on the settings as typed and stores nothing. The page's
+script posts it in the background and shows the answer beside the button that asked
+(``admin/_check.html``); without the script the whole page comes back, scrolled to that
+section.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +29,11 @@ from madoguchi.mailboxes.models import Mailbox
 @login_required
 def mailbox_admin(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
-    mailboxes = Mailbox.objects.annotate(members=Count("memberships")).order_by("address")
-    return render(request, "admin/mailboxes.html", {**rail(request), "mailboxes": mailboxes})
+    mailboxes = list(Mailbox.objects.annotate(members=Count("memberships")).order_by("address"))
+    lost = [mb for mb in mailboxes if mb.lost_passwords]
+    return render(
+        request, "admin/mailboxes.html", {**rail(request), "mailboxes": mailboxes, "lost": lost}
+    )
 
 
 @login_required
@@ -44,11 +53,13 @@ def mailbox_edit(request: HttpRequest, mailbox_id: int) -> HttpResponse:
 def _edit(request: HttpRequest, admin: Agent, mailbox: Mailbox) -> HttpResponse:
     form = MailboxForm(request.POST or None, instance=mailbox)
     checks: dict[str, object] = {}
+    test = request.POST.get("test") if request.method == "POST" else None
     if request.method == "POST" and form.is_valid():
-        test = request.POST.get("test")
         if test in ("imap", "smtp"):  # try the settings as typed, store nothing
             check = check_imap if test == "imap" else check_smtp
             checks[test] = check(form.trial(), timeout=10)
+            if request.headers.get("X-Fragment") == "check":
+                return render(request, "admin/_check.html", {"key": test, "check": checks[test]})
         else:
             saved = _save(form, mailbox, actor_id=admin.user_id)
             messages.success(request, _("Saved."))
@@ -56,7 +67,8 @@ def _edit(request: HttpRequest, admin: Agent, mailbox: Mailbox) -> HttpResponse:
     status = 400 if request.method == "POST" and form.errors else 200
     return render(request, "admin/mailbox_edit.html", {
         **rail(request), "form": form, "edited": mailbox if mailbox.pk else None,
-        "sections": [(legend, [form[name] for name in names]) for legend, names in SECTIONS],
+        "sections": [(key, legend, [form[name] for name in names])
+                     for key, legend, names in SECTIONS],
         "checks": checks,
     }, status=status)  # fmt: skip
 

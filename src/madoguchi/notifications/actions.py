@@ -7,6 +7,7 @@ from a task after commit.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
@@ -19,9 +20,12 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from madoguchi.core import events
-from madoguchi.notifications.models import Kind, Notification
+from madoguchi.notifications import addresses
+from madoguchi.notifications.models import ConfirmedAddress, Kind, Notification
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
     from madoguchi.conversations.models import Conversation
 
 log = logging.getLogger("madoguchi.notifications")
@@ -54,7 +58,11 @@ def notify_each(
         for n, (_, c) in zip(made, wanted, strict=True)
     ])  # fmt: skip
     by_mail = set(
-        Agent.objects.filter(user_id__in={n.user_id for n in made}, notify_by_mail=True)
+        Agent.objects.filter(
+            user_id__in={n.user_id for n in made},
+            notify_by_mail=True,
+            user__confirmed_address__isnull=False,  # the address itself: send_mail
+        )
         .exclude(user__email="")
         .values_list("user_id", flat=True)
     )
@@ -93,9 +101,9 @@ def send_mail(notification_id: int, attempt: int = 1) -> str:
     )
     if n is None or n.conversation is None or not n.user.email:
         return "nothing to do"
+    if refused := _not_to_mail(n):
+        return refused
     mailbox = n.conversation.mailbox
-    if not mailbox.smtp_host:
-        return "no SMTP server for this mailbox"
     agent = n.user.agent
     with translation.override(agent.language or "ja"):
         title, body, url = describe(n)
@@ -121,4 +129,110 @@ def send_mail(notification_id: int, attempt: int = 1) -> str:
             return "retrying"
         return "failed"
     Notification.objects.filter(pk=n.pk).update(mailed_at=timezone.now())
+    return "sent"
+
+
+def _not_to_mail(n: Notification) -> str:
+    """Why ``n`` must not be mailed ('' if it may be)."""
+    assert n.conversation is not None
+    if not addresses.is_confirmed(n.user):
+        return "address not confirmed"
+    if not can_open(n.user, n.conversation):
+        return "no access to the conversation any more"
+    if not n.conversation.mailbox.smtp_host:
+        return "no SMTP server for this mailbox"
+    return ""
+
+
+def can_open(user: User, conversation: Conversation) -> bool:
+    """Whether ``user`` may still open ``conversation`` (a member of its mailbox, or admin).
+
+    A notification outlives its reader's access: once they leave the mailbox it no longer
+    shows the conversation's subject, on the page, in the browser or by mail.
+    """
+    from madoguchi.accounts.queries import visible_mailboxes
+
+    return user.is_active and visible_mailboxes(user).filter(pk=conversation.mailbox_id).exists()
+
+
+def ask_to_confirm(user: User) -> bool:
+    """Mail a confirmation link to ``user.email`` (after commit). False if one went to the
+    same address less than ``addresses.RESEND_AFTER`` ago, or there is nothing to confirm."""
+    email = addresses.normalized(user.email)
+    if not email or addresses.is_confirmed(user):
+        return False
+    from madoguchi.core.models import Event
+
+    digest = hashlib.sha256(email.encode()).hexdigest()[:16]  # the address itself stays out
+    recent = Event.objects.filter(
+        type="notification.address_asked",
+        actor_id=user.pk,
+        created_at__gt=timezone.now() - addresses.RESEND_AFTER,
+        data__address=digest,
+    )
+    if recent.exists():
+        return False
+    from madoguchi.notifications.tasks import mail_confirmation
+
+    with transaction.atomic():
+        events.record("notification.address_asked", actor_id=user.pk, address=digest)
+        transaction.on_commit(partial(mail_confirmation.enqueue, user.pk, email))
+    return True
+
+
+def confirm_address(user: User, token: str) -> bool:
+    """``user``, signed in, opened the link of ``token``: notification mail may go to their
+    address. False if the token is invalid, expired, another agent's or another address's."""
+    found = addresses.read_token(token)
+    email = addresses.normalized(user.email)
+    if found is None or found != (user.pk, email) or not email:
+        return False
+    with transaction.atomic():
+        ConfirmedAddress.objects.update_or_create(
+            user=user, defaults={"email": email, "confirmed_at": timezone.now()}
+        )
+        events.record("notification.address_confirmed", actor_id=user.pk)
+    return True
+
+
+def send_confirmation(user_id: int, email: str) -> str:
+    """Mail the confirmation link for ``email`` to it, if it is still the agent's address."""
+    from django.contrib.auth.models import User as UserModel
+
+    from madoguchi.mail import Address
+    from madoguchi.mail.compose import Outgoing, build
+    from madoguchi.mail_out import smtp
+
+    user = UserModel.objects.select_related("agent").filter(pk=user_id).first()
+    if user is None or addresses.normalized(user.email) != email:
+        return "address changed"
+    mailbox = addresses.sending_mailbox(user)
+    if mailbox is None:
+        return "no SMTP server"
+    agent = getattr(user, "agent", None)
+    link = f"{settings.MADOGUCHI.base_url}/settings/?confirm={addresses.make_token(user)}"
+    with translation.override((agent.language if agent else "") or "ja"):
+        from django.utils.translation import gettext as _
+
+        subject = _("Confirm your address for notification mail")
+        text = _(
+            "Open this link, signed in to Madoguchi, to receive your notifications by mail "
+            "at this address. The link is valid for %(days)d days.\n\n%(link)s\n\n"
+            "If you did not ask for this, ignore this mail: nothing will be sent to you."
+        ) % {"days": addresses.LINK_DAYS, "link": link}
+    data = build(
+        Outgoing(
+            sender=Address("Madoguchi", mailbox.address),
+            to=[Address(agent.name if agent else "", email)],
+            subject=f"[Madoguchi] {subject}",
+            text=text + "\n",
+            message_id=make_msgid(domain=mailbox.domain)[1:-1],
+            date=timezone.now(),
+        )
+    )
+    try:
+        smtp.send(mailbox, mailbox.address, [email], data)
+    except smtp.DeliveryError as exc:
+        log.warning("confirmation for user %s not mailed: %s", user_id, exc)
+        return "failed"
     return "sent"

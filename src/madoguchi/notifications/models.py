@@ -36,3 +36,20 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.user_id}"
+
+
+class ConfirmedAddress(models.Model):
+    """The address an agent proved they read, by opening the link mailed to it.
+
+    Notification mail goes only here, and only while it is still the agent's address:
+    changing the address asks for a new confirmation.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="confirmed_address"
+    )
+    email = models.CharField(max_length=320)  # lowercased
+    confirmed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.email

@@ -13,3 +13,8 @@ from madoguchi.notifications import actions
 @task()
 def mail_notification(notification_id: int, attempt: int = 1) -> str:
     return actions.send_mail(notification_id, attempt)
+
+
+@task()
+def mail_confirmation(user_id: int, email: str) -> str:
+    return actions.send_confirmation(user_id, email)

@@ -17,11 +17,20 @@ SENTENCES = {
 }
 
 
-def describe(n: Notification) -> tuple[str, str, str]:
-    """Title, one line of context, and the address to open."""
+def describe(n: Notification, *, can_open: bool = True) -> tuple[str, str, str]:
+    """Title, one line of context, and the address to open.
+
+    ``can_open``: whether the reader may still open the conversation; if not, its number
+    and subject stay hidden (``actions.can_open``).
+    """
     who = n.actor.agent.name if n.actor and hasattr(n.actor, "agent") else "Madoguchi"
     title = SENTENCES[Kind(n.kind)](who)
     conv = n.conversation
-    body = f"#{conv.pk} {conv.subject}" if conv else ""
+    if conv is None:
+        body = ""
+    elif can_open:
+        body = f"#{conv.pk} {conv.subject}"
+    else:
+        body = _("A conversation you can no longer open")
     url = reverse("notification_open", args=[n.pk])
     return title, body, url

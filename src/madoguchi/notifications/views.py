@@ -8,6 +8,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from madoguchi.accounts.queries import visible_mailboxes
+from madoguchi.conversations.models import Conversation
 from madoguchi.conversations.views import rail
 from madoguchi.notifications import actions
 from madoguchi.notifications.models import Notification
@@ -32,14 +34,27 @@ def _own(request: HttpRequest, pk: int) -> Notification:
     return found
 
 
+def _openable(request: HttpRequest, rows: list[Notification]) -> set[int]:
+    """The conversations of ``rows`` the reader may still open (one query)."""
+    ids = {n.conversation_id for n in rows if n.conversation_id is not None}
+    if not ids:
+        return set()
+    return set(
+        Conversation.objects.filter(
+            pk__in=ids, mailbox__in=visible_mailboxes(request.user)
+        ).values_list("pk", flat=True)
+    )
+
+
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    rows = (
+    rows = list(
         Notification.objects.filter(user=_me(request))
         .select_related("actor__agent", "conversation")
         .order_by("-pk")[:SHOWN]
     )
-    items = [(n, *describe(n)) for n in rows]
+    openable = _openable(request, rows)
+    items = [(n, *describe(n, can_open=n.conversation_id in openable)) for n in rows]
     return render(request, "notifications/list.html", {**rail(request), "items": items})
 
 
@@ -47,14 +62,15 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     n = _own(request, pk)
     actions.mark_read(n.user_id, [n.pk])
-    if n.conversation_id is None:
+    if n.conversation_id is None or n.conversation_id not in _openable(request, [n]):
         return redirect("notifications")
     return redirect("conversation", pk=n.conversation_id)
 
 
 @login_required
 def notification_json(request: HttpRequest, pk: int) -> JsonResponse:
-    title, body, url = describe(_own(request, pk))
+    n = _own(request, pk)
+    title, body, url = describe(n, can_open=n.conversation_id in _openable(request, [n]))
     return JsonResponse({"title": title, "body": body, "url": url})
 
 
