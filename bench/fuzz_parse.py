@@ -466,6 +466,7 @@ def one(stats: Stats, data: bytes, kind: str, args: argparse.Namespace, helper: 
     stats.bytes += len(data)
     stats.by_kind[kind] = stats.by_kind.get(kind, 0) + 1
     label = f"{kind} #{stats.tried}"
+    helper.start()  # a helper replaced after a timeout starts outside the clock
     start = time.perf_counter()
     (result,) = helper.parse([data])
     if isinstance(result, ParseFailure):
