@@ -52,3 +52,21 @@ def test_parse_sanitizes_html() -> None:
     )
     html = parse(raw).html
     assert html is not None and "onclick" not in html and "iframe" not in html
+
+
+def test_nesting_deeper_than_the_cap_is_unwrapped_text_kept() -> None:
+    """html5ever costs elements × depth: 1 MB of nested <ul> took minutes before the cap."""
+    from madoguchi.mail.sanitize import MAX_DEPTH
+
+    deep = "<ul>" * 250_000 + "本文" + "</ul>" * 250_000
+    cleaned = sanitize_html(deep)
+    assert "本文" in cleaned
+    assert cleaned.count("<ul>") <= MAX_DEPTH
+
+
+def test_unclosed_paragraphs_items_and_cells_are_not_nesting() -> None:
+    from madoguchi.mail.sanitize import cap_depth
+
+    for html in ["<p>a" * 1000, "<ul>" + "<li>x" * 1000 + "</ul>",
+                 "<table>" + "<tr><td>a<td>b" * 1000 + "</table>"]:  # fmt: skip
+        assert cap_depth(html) == html
