@@ -18,6 +18,7 @@ def shot_path(name: str):
     SHOTS.mkdir(parents=True, exist_ok=True)
     return SHOTS / name
 
+
 pytestmark = pytest.mark.browser
 
 

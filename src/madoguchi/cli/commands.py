@@ -25,8 +25,11 @@ def register(sub: Any) -> None:
         add.add_argument(f"--{proto}-password", default="",
                          help=f"visible to other users in `ps`: prefer --{proto}-password-file "
                               f"or MADOGUCHI_{proto.upper()}_PASSWORD")  # fmt: skip
-        add.add_argument(f"--{proto}-password-file", metavar="FILE",
-                         help="read the password from FILE (first line; '-': standard input)")
+        add.add_argument(
+            f"--{proto}-password-file",
+            metavar="FILE",
+            help="read the password from FILE (first line; '-': standard input)",
+        )
         add.add_argument(f"--{proto}-security", choices=["none", "ssl", "starttls"])
     add.add_argument("--imap-folder", default="INBOX")
     add.add_argument("--imap-after-fetch", choices=["leave", "seen", "move"], default="leave")

@@ -7,65 +7,150 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_approval'),
-        ('otp_static', '0003_add_timestamps'),
+        ("accounts", "0004_approval"),
+        ("otp_static", "0003_add_timestamps"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TeamSecurity',
+            name="TeamSecurity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('require_two_factor', models.BooleanField(default=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("require_two_factor", models.BooleanField(default=False)),
             ],
         ),
         migrations.CreateModel(
-            name='RecoveryCodes',
-            fields=[
-            ],
+            name="RecoveryCodes",
+            fields=[],
             options={
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('otp_static.staticdevice',),
+            bases=("otp_static.staticdevice",),
         ),
         migrations.CreateModel(
-            name='TotpDevice',
+            name="TotpDevice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='The human-readable name of this device.', max_length=64)),
-                ('confirmed', models.BooleanField(default=True, help_text='Is this device ready for use?')),
-                ('throttling_failure_timestamp', models.DateTimeField(blank=True, default=None, help_text='A timestamp of the last failed verification attempt. Null if last attempt succeeded.', null=True)),
-                ('throttling_failure_count', models.PositiveIntegerField(default=0, help_text='Number of successive failed attempts.')),
-                ('encrypted_key', models.TextField()),
-                ('last_t', models.BigIntegerField(default=-1)),
-                ('drift', models.SmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(help_text='The user that this device belongs to.', on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="The human-readable name of this device.", max_length=64
+                    ),
+                ),
+                (
+                    "confirmed",
+                    models.BooleanField(default=True, help_text="Is this device ready for use?"),
+                ),
+                (
+                    "throttling_failure_timestamp",
+                    models.DateTimeField(
+                        blank=True,
+                        default=None,
+                        help_text="A timestamp of the last failed verification attempt. Null if last attempt succeeded.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "throttling_failure_count",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Number of successive failed attempts."
+                    ),
+                ),
+                ("encrypted_key", models.TextField()),
+                ("last_t", models.BigIntegerField(default=-1)),
+                ("drift", models.SmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        help_text="The user that this device belongs to.",
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'authenticator app',
-                'abstract': False,
+                "verbose_name": "authenticator app",
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor_name', models.CharField(blank=True, max_length=150)),
-                ('action', models.CharField(choices=[('signin', 'Signed in'), ('signin.failed', 'Sign-in failed'), ('signout', 'Signed out'), ('signin.locked', 'Locked after failed sign-ins'), ('signin.unlocked', 'Unlocked'), ('2fa.enabled', 'Two-step sign-in turned on'), ('2fa.disabled', 'Two-step sign-in turned off'), ('2fa.recovery_codes', 'New recovery codes'), ('2fa.recovery_used', 'Recovery code used'), ('2fa.policy', 'Two-step sign-in requirement changed'), ('agent.created', 'Agent created'), ('agent.role', 'Role changed'), ('agent.active', 'Sign-in allowed or stopped'), ('member.added', 'Added to a mailbox'), ('member.removed', 'Removed from a mailbox'), ('member.approval', 'Approval of replies changed'), ('invitation.created', 'Invitation made'), ('invitation.revoked', 'Invitation withdrawn'), ('invitation.accepted', 'Invitation accepted'), ('password.changed', 'Password changed'), ('password.reset', 'Password reset'), ('export', 'Mail exported'), ('mailbox.created', 'Mailbox created'), ('mailbox.settings', 'Mailbox settings changed')], max_length=32)),
-                ('target', models.CharField(blank=True, max_length=200)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("actor_name", models.CharField(blank=True, max_length=150)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("signin", "Signed in"),
+                            ("signin.failed", "Sign-in failed"),
+                            ("signout", "Signed out"),
+                            ("signin.locked", "Locked after failed sign-ins"),
+                            ("signin.unlocked", "Unlocked"),
+                            ("2fa.enabled", "Two-step sign-in turned on"),
+                            ("2fa.disabled", "Two-step sign-in turned off"),
+                            ("2fa.recovery_codes", "New recovery codes"),
+                            ("2fa.recovery_used", "Recovery code used"),
+                            ("2fa.policy", "Two-step sign-in requirement changed"),
+                            ("agent.created", "Agent created"),
+                            ("agent.role", "Role changed"),
+                            ("agent.active", "Sign-in allowed or stopped"),
+                            ("member.added", "Added to a mailbox"),
+                            ("member.removed", "Removed from a mailbox"),
+                            ("member.approval", "Approval of replies changed"),
+                            ("invitation.created", "Invitation made"),
+                            ("invitation.revoked", "Invitation withdrawn"),
+                            ("invitation.accepted", "Invitation accepted"),
+                            ("password.changed", "Password changed"),
+                            ("password.reset", "Password reset"),
+                            ("export", "Mail exported"),
+                            ("mailbox.created", "Mailbox created"),
+                            ("mailbox.settings", "Mailbox settings changed"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("target", models.CharField(blank=True, max_length=200)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['action', '-id'], name='audit_action_idx'), models.Index(fields=['actor', '-id'], name='audit_actor_idx'), models.Index(fields=['at'], name='audit_at_idx')],
+                "indexes": [
+                    models.Index(fields=["action", "-id"], name="audit_action_idx"),
+                    models.Index(fields=["actor", "-id"], name="audit_actor_idx"),
+                    models.Index(fields=["at"], name="audit_at_idx"),
+                ],
             },
         ),
     ]

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mail_out', '0003_approval'),
+        ("mail_out", "0003_approval"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='outbox',
-            name='error_reason',
+            model_name="outbox",
+            name="error_reason",
             field=models.CharField(blank=True, max_length=16),
         ),
         migrations.AddField(
-            model_name='outbox',
-            name='kept_locally',
+            model_name="outbox",
+            name="kept_locally",
             field=models.BooleanField(default=False),
         ),
     ]
