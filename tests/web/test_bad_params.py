@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -34,6 +35,19 @@ HOSTILE = [
 ]  # fmt: skip
 #: Posted fields get the shorter list (each post re-renders a whole page).
 HOSTILE_POST = ["²", "inf", "nan", "-1", HUGE, "", "\x00", "1e309", "١٢", "x" * 3000]
+#: What the database itself may refuse (PostgreSQL: NUL in text, integers past 64 bits); the
+#: rest is Python's parsing, the same on every database, so the PostgreSQL pass of CI sends
+#: only these (it runs the same pages a second time and CI has a time budget).
+DATABASE_VALUES = ["²", HUGE, "9223372036854775808", "\x00", "x" * 3000]
+
+
+def _values(values: list[str]) -> list[object]:
+    chosen = (
+        [v for v in values if v in DATABASE_VALUES] if connection.vendor != "sqlite" else values
+    )
+    return [*chosen, ["1", "²"]]
+
+
 #: Query parameters any page reads (each view reads some of them).
 QUERY = ["after", "sort", "sent", "before", "all", "images", "preview", "saved", "confirmed",
          "confirm", "error", "next", "page", "q", "tab", "status", "id"]  # fmt: skip
@@ -138,7 +152,7 @@ def test_every_url_with_hostile_query_values(world):
     client, _, ids = world
     failed: list[str] = []
     for url in _urls(ids):
-        for value in [*HOSTILE, ["1", "²"]]:
+        for value in _values(HOSTILE):
             _check(client.get(url, {name: value for name in QUERY}), f"GET {url} {value!r}", failed)
         if client.get(url).status_code in (404, 405):
             continue  # a page that is not there, or takes no GET, reads no query
@@ -227,7 +241,7 @@ def test_every_form_field_with_hostile_values(world):
         for name in fields:
             if name == "csrfmiddlewaretoken":
                 continue
-            for value in [*HOSTILE_POST, ["1", "²"]]:
+            for value in _values(HOSTILE_POST):
                 response = client.post(action, {**base, name: value})
                 _check(response, f"POST {action} {name}={value!r}"[:200], failed)
             client.force_login(admin.user)  # a hostile post may have signed the test out

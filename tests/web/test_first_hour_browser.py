@@ -12,7 +12,7 @@ from tests.web.conftest import login, shot
 from tests.web.firstrun import create_first_admin, sign_out
 from tests.web.test_signin_browser import app_code
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
 def test_first_admin_turns_on_two_step_sign_in_and_guessing_locks(page, web):

@@ -13,7 +13,7 @@ from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
 from tests.web.conftest import login, shot, web_process
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
 def _mail(n: int, subject: str = "納期の確認"):
