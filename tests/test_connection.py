@@ -8,8 +8,8 @@ import pytest
 from django.utils import translation
 
 from madoguchi.mailboxes.actions import create_mailbox
-from madoguchi.mailboxes.connection import check_imap, check_smtp
 from madoguchi.mailboxes.models import Mailbox
+from madoguchi.web.connection_check import check_imap, check_smtp
 from tests.servers import free_port
 
 pytestmark = pytest.mark.usefixtures("transactional_db")

@@ -69,8 +69,8 @@ def test_a_changed_secret_key_asks_for_the_passwords_instead_of_crashing(setting
 def test_sending_and_intake_say_the_password_must_be_typed_again(settings):
     from madoguchi.mail_in.imap import connect
     from madoguchi.mail_out.smtp import DeliveryError, send
-    from madoguchi.mailboxes.connection import check_smtp
     from madoguchi.mailboxes.models import Mailbox
+    from madoguchi.web.connection_check import check_smtp
 
     mailbox = _mailbox_under(OLD)
     settings.SECRET_KEY = NEW

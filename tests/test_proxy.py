@@ -72,7 +72,7 @@ def test_a_same_host_proxy_leaves_a_mark_that_local_only_pages_refuse():
     forwarded headers are gone, but /setup/ must still see that this came through a proxy."""
     from django.test import RequestFactory
 
-    from madoguchi.accounts.firstrun import is_local
+    from madoguchi.web.setup import is_local
 
     scope = _seen([], "127.0.0.1", {"X-Forwarded-For": "203.0.113.7", "Host": "127.0.0.1"})
     meta = {"HTTP_" + k.decode().upper().replace("-", "_"): v.decode() for k, v in scope["headers"]}

@@ -33,6 +33,7 @@ VARIABLES: dict[str, str] = {
     "MADOGUCHI_LMTP_BIND": "127.0.0.1:2424",
     "MADOGUCHI_MAX_MESSAGE_BYTES": "52428800",
     "MADOGUCHI_IMAP_POLL_SECONDS": "60",
+    "MADOGUCHI_IMAP_RESCAN_SECONDS": "5",
     "MADOGUCHI_LIVE_POLL_SECONDS": "0.5",
     "MADOGUCHI_LOG_LEVEL": "INFO",
     "MADOGUCHI_ADMIN_PASSWORD": "none (read by `madoguchi createadmin`)",
@@ -70,6 +71,8 @@ class Runtime:
     https: bool = False
     #: Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDRs).
     trusted_proxies: tuple[str, ...] = ()
+    #: How often the IMAP supervisor looks for mailboxes added or changed by an admin.
+    imap_rescan_seconds: float = 5.0
 
 
 def env(name: str) -> str | None:

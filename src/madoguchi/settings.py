@@ -22,6 +22,7 @@ MADOGUCHI = config.Runtime(
     lmtp_bind=config.bind("MADOGUCHI_LMTP_BIND"),
     max_message_bytes=config.integer("MADOGUCHI_MAX_MESSAGE_BYTES", minimum=1024),
     imap_poll_seconds=config.integer("MADOGUCHI_IMAP_POLL_SECONDS", minimum=1),
+    imap_rescan_seconds=config.seconds("MADOGUCHI_IMAP_RESCAN_SECONDS", minimum=0.1),
     live_poll_seconds=config.seconds("MADOGUCHI_LIVE_POLL_SECONDS", minimum=0.05),
     blob_dir=DATA_DIR / "blobs",
     https=config.https(_PROXIES),
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "madoguchi.mail_out",
     "madoguchi.notifications",
     "madoguchi.live",
+    "madoguchi.web",
 ]
 
 MIDDLEWARE = [
@@ -61,26 +63,27 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "madoguchi.accounts.firstrun.FirstRunMiddleware",
-    "madoguchi.accounts.twofactor_middleware.TwoFactorMiddleware",
-    "madoguchi.accounts.middleware.AgentPreferencesMiddleware",
+    "madoguchi.web.setup.FirstRunMiddleware",
+    "madoguchi.web.twofactor_middleware.TwoFactorMiddleware",
+    "madoguchi.web.agent_middleware.AgentPreferencesMiddleware",
     "madoguchi.live.middleware.LiveCursorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
-ROOT_URLCONF = "madoguchi.urls"
+ROOT_URLCONF = "madoguchi.web.urls"
 ASGI_APPLICATION = "madoguchi.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [Path(__file__).resolve().parent / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "madoguchi.web.rail.shell",
             ]
         },
     }
@@ -110,7 +113,6 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [Path(__file__).resolve().parent / "static"]
 WHITENOISE_USE_FINDERS = True  # serve app static files without a collectstatic step
 LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
 LOGIN_URL = "login"
@@ -128,7 +130,7 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "madoguchi.accounts.lockout.client_ip"
-AXES_LOCKOUT_CALLABLE = "madoguchi.accounts.signin.lockout_response"
+AXES_LOCKOUT_CALLABLE = "madoguchi.web.signin.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 AXES_ENABLE_ADMIN = False
 AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in our audit log (accounts.AuditEntry)

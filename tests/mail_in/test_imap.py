@@ -9,8 +9,9 @@ import pytest
 
 from madoguchi.conversations.models import Message
 from madoguchi.mail_in import actions, imap
-from madoguchi.mail_in.models import ImapUid, RawMessage
-from madoguchi.mailboxes.actions import create_mailbox
+from madoguchi.mail_in.models import ImapFolder, ImapUid, RawMessage
+from madoguchi.mail_in.types import RawInbound
+from madoguchi.mailboxes.actions import create_mailbox, update_mailbox
 from tests.mailmaker import make_mail
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
@@ -149,6 +150,7 @@ def test_message_over_the_size_limit_is_recorded_not_taken(dovecot, cli):
     assert b"big@c.example" in bytes(failed.data) and b"xxxx" not in bytes(failed.data)
     assert "\\Seen" not in dict(dovecot.messages())[big_uid]
     assert fetch(mailbox).fetched == 0 and ImapUid.objects.count() == 3
+    assert "\\Seen" not in dict(dovecot.messages())[big_uid]  # not a step left undone
     assert actions.retry(None) == 0
     out = cli("mail", "failed", check=True).stdout
     assert f"{failed.pk}\timap" in out and "too big" in out
@@ -170,3 +172,61 @@ def test_fetch_holds_a_bounded_number_of_bytes(dovecot, monkeypatch):
     imap.fetch_once(imap_mailbox(dovecot), schedule=False, on_chunk=on_chunk)
     assert len(chunks) == 3 and max(chunks) <= 7000
     assert Message.objects.count() == 5
+
+
+def test_a_refused_move_is_finished_on_the_next_pass(dovecot):
+    """The server refuses the move (no such folder yet): the mail is stored, the refusal
+    reported, intake goes on, and once the folder exists the next pass moves it all."""
+    dovecot.deliver(make_mail(message_id="m@c.example"))
+    mailbox = imap_mailbox(dovecot, imap_after_fetch="move", imap_move_to="Archive")
+    first = fetch(mailbox)
+    assert first.fetched == 1 and "Archive" in first.errors[0]
+    assert ImapUid.objects.get().done_after_fetch is False
+    assert len(dovecot.messages("INBOX")) == 1
+    dovecot.deliver(make_mail(message_id="n@c.example"))
+    assert fetch(mailbox).fetched == 1  # a refused step does not block new mail
+    assert not ImapUid.objects.filter(done_after_fetch=True).exists()
+    dovecot.create_folder("Archive")
+    again = fetch(mailbox)
+    assert again.fetched == 0 and again.errors == []
+    assert dovecot.messages("INBOX") == [] and len(dovecot.messages("Archive")) == 2
+    assert not ImapUid.objects.filter(done_after_fetch=False).exists()
+    assert RawMessage.objects.count() == 2
+
+
+def test_an_interrupted_flag_is_finished_in_bounded_batches(dovecot, monkeypatch):
+    """Mail stored and recorded, then a crash before \\Seen: the next passes flag it, a
+    bounded number per pass, and mark the rows done; nothing is fetched again."""
+    uids = [dovecot.deliver(make_mail(message_id=f"{i}@c.example")) for i in range(3)]
+    mailbox = imap_mailbox(dovecot, imap_after_fetch="seen")
+    folder = ImapFolder.objects.create(
+        mailbox=mailbox, name="INBOX", uidvalidity=dovecot.uidvalidity()
+    )
+    for i, uid in enumerate(uids):  # what _take_chunk commits before the flag step
+        inbound = RawInbound(
+            data=make_mail(message_id=f"{i}@c.example"), source="imap", origin=f"imap:INBOX/{uid}"
+        )
+        raw, _ = actions.accept(mailbox, inbound, schedule=False)
+        ImapUid.objects.create(folder=folder, uidvalidity=folder.uidvalidity, uid=uid, raw=raw)
+    monkeypatch.setattr(imap, "UNFINISHED_PER_PASS", 2)
+
+    assert fetch(mailbox).fetched == 0
+    seen = {uid for uid, flags in dovecot.messages() if "\\Seen" in flags}
+    assert seen == set(uids[:2])
+    assert ImapUid.objects.filter(done_after_fetch=True).count() == 2
+    assert fetch(mailbox).fetched == 0
+    assert all("\\Seen" in flags for _, flags in dovecot.messages())
+    assert not ImapUid.objects.filter(done_after_fetch=False).exists()
+    assert RawMessage.objects.count() == 3
+
+
+def test_a_step_left_undone_follows_the_current_setting(dovecot):
+    """A move left undone, then the admin switches to "leave as it is": nothing is moved
+    and the row is done (the setting of the moment decides)."""
+    dovecot.deliver(make_mail())
+    mailbox = imap_mailbox(dovecot, imap_after_fetch="move", imap_move_to="Nowhere")
+    assert fetch(mailbox).errors
+    mailbox = update_mailbox(mailbox, imap_after_fetch="leave", imap_move_to="")
+    fetch(mailbox)
+    assert len(dovecot.messages("INBOX")) == 1
+    assert ImapUid.objects.get().done_after_fetch is True

@@ -11,6 +11,7 @@ from madoguchi.accounts.actions import add_member, set_members
 from madoguchi.conversations import actions
 from madoguchi.conversations.models import Conversation
 from madoguchi.core import events
+from madoguchi.core.event_types import EventType
 from madoguchi.core.models import Event
 from madoguchi.live.models import Pulse
 from tests.mail_in.helpers import deliver
@@ -73,7 +74,10 @@ def test_a_tab_too_far_behind_is_told_to_reload(web, team):
     conv = _conv(team["support"])
     after = Event.objects.order_by("-pk").values_list("pk", flat=True).first()
     events.record_many(
-        [events.build("test.filler", mailbox_id=conv.mailbox_id) for _ in range(301)]
+        [
+            events.build(EventType.MAILBOX_UPDATED, mailbox_id=conv.mailbox_id, fields=[])
+            for _ in range(301)
+        ]
     )
     with Live(web, team["sato"].user, after=after) as tab:
         tab.wait_for(lambda m: m["type"] == "resync")

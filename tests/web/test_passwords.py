@@ -133,7 +133,7 @@ def test_reset_mail_is_rate_limited_per_account(team, outbound):
 def test_forgot_requests_per_client_address_are_bounded(team, outbound):
     """One client address cannot fill the task queue: past the limit nothing is queued,
     and the page still answers the same."""
-    from madoguchi.accounts.password_views import FORGOT_PER_ADDRESS
+    from madoguchi.web.passwords import FORGOT_PER_ADDRESS
 
     client = Client(REMOTE_ADDR="198.51.100.77")
     for n in range(FORGOT_PER_ADDRESS + 5):

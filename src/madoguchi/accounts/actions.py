@@ -1,10 +1,11 @@
-"""Every write to agents and memberships."""
+"""Every write to agents, memberships and invitations."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -13,7 +14,9 @@ from django.utils import timezone
 from madoguchi.accounts import audit
 from madoguchi.accounts.models import Agent, AuditAction, Invitation, Membership, Role
 from madoguchi.core import events
-from madoguchi.mailboxes.models import Mailbox
+
+if TYPE_CHECKING:  # memberships name mailboxes; accounts sits below mailboxes
+    from madoguchi.mailboxes.models import Mailbox
 
 
 def create_agent(

@@ -8,12 +8,10 @@ once), after a sign-in, and after ``PASSWORD_RESET_TIMEOUT`` (3 days).
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import partial
 
 from django.contrib.auth.models import User
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
-from django.db.models import Case, IntegerField, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -23,7 +21,6 @@ from madoguchi.accounts import audit
 from madoguchi.accounts.models import Agent, AuditAction
 from madoguchi.core import events
 from madoguchi.core.models import Event
-from madoguchi.mailboxes.models import Mailbox
 
 #: At most one reset mail per account in this time, whoever asks (no mail bombing).
 RESET_MAIL_INTERVAL = timedelta(minutes=5)
@@ -51,44 +48,16 @@ def reset_path(user: User) -> str:
 def make_reset_link(agent: Agent, *, actor_id: int) -> str:
     """An admin makes a reset link to pass on; returns its path."""
     with transaction.atomic():
-        _admin_reset(agent, actor_id, "link")
+        record_admin_reset(agent, actor_id, "link")
     return reset_path(agent.user)
 
 
-def _admin_reset(agent: Agent, actor_id: int, step: str) -> None:
+def record_admin_reset(agent: Agent, actor_id: int, step: str) -> None:
     """The event and the audit entry of an admin's reset link (``step``: "link" or "mail")."""
     events.record(f"agent.password_{step}", actor_id=actor_id, agent=agent.user_id)
     audit.record(
         AuditAction.PASSWORD_RESET, actor=actor_id, target=agent.user.get_username(), step=step
     )
-
-
-def outbound_mailbox(user: User | None = None) -> Mailbox | None:
-    """The mailbox whose SMTP server sends account mail: one of ``user``'s, else any."""
-    mailboxes = Mailbox.objects.exclude(smtp_host="")
-    if user is not None:
-        mine = Case(
-            When(memberships__user=user, then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
-        )
-        mailboxes = mailboxes.annotate(mine=mine).order_by("mine", "pk")
-    else:
-        mailboxes = mailboxes.order_by("pk")
-    return mailboxes.first()
-
-
-def can_mail() -> bool:
-    return outbound_mailbox() is not None
-
-
-def request_reset_mail(email: str) -> None:
-    """Someone who forgot their password typed ``email``. The worker looks it up and mails
-    (``password_mail.mail_password_reset_to``): the page does the same work, and takes the
-    same time, whether the address belongs to someone or not."""
-    from madoguchi.accounts.password_mail import mail_password_reset_to
-
-    mail_password_reset_to.enqueue(email.strip().lower())
 
 
 def reset_mail_recipients(email: str) -> list[User]:
@@ -108,12 +77,3 @@ def reset_mail_recipients(email: str) -> list[User]:
             audit.record(AuditAction.PASSWORD_RESET, actor=None, target=email, step="mail")
         chosen.append(user)
     return chosen
-
-
-def mail_reset_link(agent: Agent, *, actor_id: int) -> None:
-    """An admin has a reset link mailed to the agent's address."""
-    from madoguchi.accounts.password_mail import mail_password_reset
-
-    with transaction.atomic():
-        _admin_reset(agent, actor_id, "mail")
-        transaction.on_commit(partial(mail_password_reset.enqueue, agent.user_id))

@@ -158,6 +158,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
+    """Fetch once (``--once``), or keep watching (one mailbox with ``--mailbox``, else all)."""
     from madoguchi.mail_in import imap
     from madoguchi.mail_in.pipeline import Pipeline
     from madoguchi.mailboxes.models import Mailbox
@@ -166,16 +167,16 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     migrate()
     if args.mailbox:
         boxes = [mailbox_by_address(args.mailbox)]
+        if not boxes[0].has_imap:
+            raise ValueError(f"mailbox {boxes[0].address} has no IMAP account")
     else:
         boxes = [mb for mb in Mailbox.objects.all() if mb.has_imap]
     if not args.once:
         from madoguchi.cli.run import serve
 
-        return serve(["imap", "worker"])
+        return serve(["imap", "worker"], imap_only=boxes[0].pk if args.mailbox else None)
     failures = 0
     for mailbox in boxes:
-        if not mailbox.has_imap:
-            raise ValueError(f"mailbox {mailbox.address} has no IMAP account")
         try:
             with Pipeline() as pipeline:
                 result = imap.fetch_once(mailbox, schedule=False, on_chunk=pipeline.add)

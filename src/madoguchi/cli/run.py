@@ -1,8 +1,8 @@
 """`madoguchi run [web|worker|smtp|lmtp|imap|all]`: the process roles of one codebase.
 
 ``all`` runs every role in one process for a small team on SQLite: the web server in the
-main thread, the task worker, the SMTP and LMTP listeners and one IMAP watcher per mailbox
-in threads.
+main thread, the task worker, the SMTP and LMTP listeners and the IMAP supervisor (one
+watcher per mailbox with an IMAP account, following the admin's changes) in threads.
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ import os
 import signal
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from madoguchi.mail_in.watchers import Supervisor
 
 log = logging.getLogger("madoguchi.run")
 ROLES = ("web", "worker", "smtp", "lmtp", "imap")
@@ -178,26 +181,25 @@ def _listeners(roles: list[str]) -> list[Any]:
     return started
 
 
-def _imap(stop: threading.Event) -> None:
+def _imap(stop: threading.Event, only: int | None = None) -> Supervisor:
+    """Start the IMAP supervisor (``mail_in.watchers``); ``only``: watch that mailbox alone."""
     from django.conf import settings
 
-    from madoguchi.mail_in.imap import watch
-    from madoguchi.mailboxes.models import Mailbox
+    from madoguchi.mail_in.watchers import Supervisor
 
-    poll = settings.MADOGUCHI.imap_poll_seconds
-    for mailbox in Mailbox.objects.all():
-        if mailbox.has_imap:
-            threading.Thread(
-                target=watch,
-                args=(mailbox.pk, stop),
-                kwargs={"poll_seconds": poll},
-                name=f"imap-{mailbox.address}",
-                daemon=True,
-            ).start()
-            log.info("IMAP watching %s", mailbox.address)
+    conf = settings.MADOGUCHI
+    supervisor = Supervisor(
+        stop,
+        poll_seconds=conf.imap_poll_seconds,
+        rescan_seconds=conf.imap_rescan_seconds,
+        only=only,
+    )
+    supervisor.start()
+    return supervisor
 
 
-def serve(roles: list[str]) -> int:
+def serve(roles: list[str], *, imap_only: int | None = None) -> int:
+    """Run ``roles`` until stopped; ``imap_only``: the IMAP role watches that mailbox alone."""
     from django.conf import settings
 
     from madoguchi.cli.commands import migrate
@@ -208,8 +210,7 @@ def serve(roles: list[str]) -> int:
     controllers = _listeners(roles)
     if "worker" in roles:
         _worker(stop)
-    if "imap" in roles:
-        _imap(stop)
+    supervisor = _imap(stop, imap_only) if "imap" in roles else None
     try:
         if "web" in roles:
             import uvicorn
@@ -232,4 +233,6 @@ def serve(roles: list[str]) -> int:
         stop.set()
         for ctl in controllers:
             ctl.stop()
+        if supervisor is not None:
+            supervisor.join(timeout=15)
     return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -32,12 +32,14 @@ from madoguchi.conversations.models import Kind as ConversationKind
 from madoguchi.core import blobs, events
 from madoguchi.core.models import Event
 from madoguchi.mail import Address, ParsedMail
-from madoguchi.mail_in.models import RawMessage
 from madoguchi.mailboxes.actions import add_person_sender
 from madoguchi.mailboxes.models import Mailbox
 from madoguchi.notifications.actions import notify, notify_each
 from madoguchi.notifications.mentions import mentioned
 from madoguchi.notifications.models import Kind, Notification
+
+if TYPE_CHECKING:  # the raw row rides along; conversations sits below mail_in
+    from madoguchi.mail_in.models import RawMessage
 
 MAX_REFS = 30
 

@@ -11,7 +11,6 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from madoguchi.accounts.queries import visible_mailboxes
 from madoguchi.conversations.models import (
     Attachment,
     Conversation,
@@ -21,8 +20,10 @@ from madoguchi.conversations.models import (
     Status,
     Tag,
 )
+from madoguchi.core import event_types
 from madoguchi.core.params import MAX_ID
 from madoguchi.mailboxes.models import Mailbox
+from madoguchi.mailboxes.queries import visible_mailboxes
 
 PAGE = 50
 COUNT_CAP = 99  # tabs show 99+ beyond it, as most inboxes do
@@ -35,14 +36,8 @@ SORTS = ("activity", "waiting")
 User = AbstractBaseUser | AnonymousUser
 #: What ``Cursor.token`` writes: seconds with six decimals, "_", the row's id (ASCII only).
 CURSOR = re.compile(r"[0-9]{1,12}\.[0-9]{6}_[0-9]{1,19}", re.ASCII)
-#: Events the timeline does not show as lines (the message or note itself shows instead).
-QUIET_EVENTS = [
-    "message.received",
-    "conversation.created",
-    "note.added",
-    "notification.created",
-    "conversation.read",
-]
+#: Events the timeline leaves out (declared ``quiet`` in ``core.event_types``).
+QUIET_EVENTS = sorted(event_types.QUIET)
 
 
 def access_conversation(user: User, pk: int) -> Conversation:

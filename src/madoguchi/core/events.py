@@ -7,20 +7,44 @@ Every write also rings a doorbell for whoever follows the log (``live.hub``): in
 process through ``on_commit`` callbacks registered with ``subscribe``, and in other
 processes, on PostgreSQL, with ``NOTIFY`` inside the same transaction (delivered only if it
 commits). Other processes on SQLite notice new rows by polling.
+
+Each type is declared once in ``core.event_types`` with its payload; ``build`` refuses an
+undeclared type or payload. Apps higher up react to events without the lower app importing
+them: ``observe`` registers a function that runs in the same transaction, right after the rows
+are written (``notifications`` makes its notifications this way, so ``conversations`` and
+``mail_out`` never import it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import connection, transaction
 
+from madoguchi.core.event_types import EventType, spec
 from madoguchi.core.models import Event
+
+Observer = Callable[[list[Event]], None]
 
 #: The PostgreSQL channel that announces new rows of the event log (and of presence pulses).
 CHANNEL = "madoguchi_live"
 _subscribers: list[Callable[[], None]] = []
+_observers: list[tuple[frozenset[str], Observer]] = []
+
+
+def observe(types: Iterable[EventType], observer: Observer) -> None:
+    """Call ``observer`` with the new events of ``types``, in the transaction that wrote them
+    (an app's ``ready()`` registers; an exception rolls the whole change back)."""
+    entry = (frozenset(t.value for t in types), observer)
+    if entry not in _observers:
+        _observers.append(entry)
+
+
+def _dispatch(items: list[Event]) -> None:
+    for types, observer in list(_observers):
+        if matching := [e for e in items if e.type in types]:
+            observer(matching)
 
 
 def subscribe(callback: Callable[[], None]) -> None:
@@ -44,7 +68,7 @@ def announce() -> None:
 
 
 def build(
-    type: str,
+    type: EventType | str,
     *,
     mailbox_id: int | None = None,
     conversation_id: int | None = None,
@@ -52,8 +76,10 @@ def build(
     **data: Any,
 ) -> Event:
     """An unsaved Event, for actions that write many at once with ``record_many``."""
+    kind = EventType(type)
+    spec(kind).check(kind, data)
     return Event(
-        type=type,
+        type=kind.value,
         mailbox_id=mailbox_id,
         conversation_id=conversation_id,
         actor_id=actor_id,
@@ -65,10 +91,11 @@ def record_many(items: list[Event]) -> None:
     if items:
         Event.objects.bulk_create(items)
         announce()
+        _dispatch(items)
 
 
 def record(
-    type: str,
+    type: EventType | str,
     *,
     mailbox_id: int | None = None,
     conversation_id: int | None = None,
@@ -80,4 +107,5 @@ def record(
     )
     event.save()
     announce()
+    _dispatch([event])
     return event

@@ -50,7 +50,8 @@ MAX_MESSAGE_BYTES = 4096
 
 
 def _who(user: User) -> tuple[int, str, frozenset[int]] | None:
-    from madoguchi.accounts.queries import agent_of, visible_mailboxes
+    from madoguchi.accounts.queries import agent_of
+    from madoguchi.mailboxes.queries import visible_mailboxes
 
     agent = agent_of(user)
     if agent is None or not user.is_active:

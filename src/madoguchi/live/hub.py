@@ -30,7 +30,9 @@ from django.db import close_old_connections, connection, connections
 from django.db.models import Max
 from django.utils import timezone
 
+from madoguchi.core import event_types
 from madoguchi.core import events as event_log
+from madoguchi.core.event_types import EventType
 from madoguchi.core.models import Event
 from madoguchi.live.memory import Freezer
 from madoguchi.live.models import Pulse
@@ -42,14 +44,11 @@ log = logging.getLogger("madoguchi.live")
 T = TypeVar("T")
 
 #: Event types after which who may see which mailbox is computed again.
-ACCESS_EVENTS = frozenset(
-    {"mailbox.created", "mailbox.member_added", "mailbox.member_removed", "agent.role",
-     "agent.active", "agent.joined", "agent.created"}
-)  # fmt: skip
+ACCESS_EVENTS = event_types.ACCESS_CHANGING
 #: Events meant for one agent (``data["to"]``), not for everyone who sees the mailbox.
-NOTIFICATION = "notification.created"
+NOTIFICATION = EventType.NOTIFICATION_CREATED.value
 #: A session signed out (``live.actions.end_session``): its sockets close.
-SESSION_ENDED = "session.ended"
+SESSION_ENDED = EventType.SESSION_ENDED.value
 #: Close code for a socket whose session ended (the page does not reconnect).
 CLOSE_SIGNED_OUT = 4401
 EVENT_FIELDS = ("id", "type", "mailbox_id", "conversation_id", "actor_id", "data")
@@ -104,7 +103,7 @@ def access_of(user_ids: set[int]) -> dict[int, frozenset[int] | None]:
     """The mailboxes each agent may see now; None for one who may no longer sign in."""
     from django.contrib.auth.models import User
 
-    from madoguchi.accounts.queries import visible_mailboxes
+    from madoguchi.mailboxes.queries import visible_mailboxes
 
     result: dict[int, frozenset[int] | None] = {}
     for user in User.objects.filter(pk__in=user_ids).select_related("agent"):

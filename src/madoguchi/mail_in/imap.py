@@ -3,8 +3,12 @@
 The ledger (``ImapFolder``, ``ImapUid``) records every (UIDVALIDITY, UID) taken, so every
 message in the folder is taken once whether it is read or not, after an outage, or after a
 UIDVALIDITY change (then everything is fetched again and ``accept`` recognises the bytes it
-already has). Flags and moves happen only after the raw bytes are committed. IDLE (RFC 2177)
-wakes the watcher early when the server supports it; polling is the fallback.
+already has). Flags and moves happen only after the raw bytes are committed; one that did not
+happen (a crash or a refused MOVE in between) is done at the start of a later pass, from the
+ledger's ``done_after_fetch``. IDLE (RFC 2177) wakes the watcher early when the server
+supports it; polling is the fallback. Either wait ends within :data:`IDLE_SLICE` seconds of
+the watcher being told to stop (``mail_in.watchers`` stops and restarts watchers as the
+admin changes mailboxes).
 
 Sizes first (RFC822.SIZE): a message over the mailbox's size limit is not taken. Its header
 is kept as a failed raw mail saying why (``madoguchi mail failed`` lists it, with sender and
@@ -18,12 +22,14 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
+from imap_tools.errors import UnexpectedCommandStatusError
 from imap_tools.mailbox import BaseMailBox
 
 from madoguchi import mail
@@ -39,6 +45,12 @@ CHUNK_BYTES = 32 * 1024 * 1024
 #: Bytes of the header of an oversized message kept to show what it was.
 HEADER_BYTES = 64 * 1024
 SIZES_PER_FETCH = 1000
+#: Ledger rows whose flag or move is finished per pass (the rest on the next ones).
+UNFINISHED_PER_PASS = 500
+#: Longest a watcher waits (IDLE or poll) without looking at its stop event, in seconds.
+IDLE_SLICE = 1.0
+#: RFC 2177: re-issue IDLE at least every 29 minutes.
+IDLE_MAX = 29 * 60
 OnChunk = Callable[[list[RawMessage]], object]
 _UID = re.compile(rb"UID (\d+)")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
@@ -176,21 +188,25 @@ def fetch_folder(
     folder: str | None = None,
     schedule: bool = True,
     on_chunk: OnChunk | None = None,
+    stop: threading.Event | None = None,
 ) -> FetchResult:
-    """Take every message of ``folder`` not yet in the ledger.
+    """Finish the flags and moves left undone, then take every message not yet in the ledger.
 
     ``on_chunk`` receives the raw rows of each committed chunk (``fetch --once`` ingests
-    them there, so memory stays flat however large the folder is).
+    them there, so memory stays flat however large the folder is). ``stop`` ends the pass
+    between chunks; the rest is taken on the next one.
     """
     folder = folder or mailbox.imap_folder
     box.folder.set(folder)
     uidvalidity = _uidvalidity(box, folder)
     state = _ledger(mailbox, folder, uidvalidity)
+    result = FetchResult()
+    on_server = [int(u) for u in box.uids("ALL")]
+    finish_after_fetch(mailbox, box, state, on_server, result)
     known = set(
         ImapUid.objects.filter(folder=state, uidvalidity=uidvalidity).values_list("uid", flat=True)
     )
-    todo = [u for u in box.uids("ALL") if int(u) not in known]
-    result = FetchResult()
+    todo = [str(u) for u in on_server if u not in known]
     sizes = _sizes(box, todo) if todo else {}
     limit = mailbox.max_message_bytes
     for uid in todo:
@@ -198,6 +214,8 @@ def fetch_folder(
             _refuse(mailbox, box, state, uid, size=sizes[int(uid)], result=result)
     fits = [u for u in todo if sizes.get(int(u), 0) <= limit]
     for chunk in _chunks(fits, sizes):
+        if stop is not None and stop.is_set():
+            break
         _take_chunk(mailbox, box, state, chunk, result, schedule=schedule, on_chunk=on_chunk)
     ImapFolder.objects.filter(pk=state.pk).update(
         last_fetch_at=timezone.now(), last_error="; ".join(result.errors)[-2000:]
@@ -242,20 +260,76 @@ def _take_chunk(
     if on_chunk is not None:
         on_chunk([raw for raw, _ in accepted])
     taken = [str(uid) for uid, _ in fetched]
-    _after_fetch(mailbox, box, state, taken)
+    _after_fetch(mailbox, box, state, taken, result)
 
 
-def _after_fetch(mailbox: Mailbox, box: BaseMailBox, state: ImapFolder, uids: list[str]) -> None:
-    """Mark seen or move, as configured; only ever after the bytes are committed."""
-    if not uids or mailbox.imap_after_fetch == AfterFetch.LEAVE:
+def _after_fetch(
+    mailbox: Mailbox, box: BaseMailBox, state: ImapFolder, uids: list[str], result: FetchResult
+) -> None:
+    """Mark seen or move, as configured; only ever after the bytes are committed.
+
+    The ledger rows are marked done only after the server said OK, so a step that fails
+    (or a crash before it) is finished by :func:`finish_after_fetch` on a later pass. A
+    refusal (say, a move to a folder that does not exist) is reported in ``result`` and
+    does not stop intake: the mail is stored, only the step waits.
+    """
+    if not uids:
         return
-    if mailbox.imap_after_fetch == AfterFetch.SEEN:
-        box.flag(uids, "\\Seen", True)
-    elif mailbox.imap_after_fetch == AfterFetch.MOVE and mailbox.imap_move_to:
-        box.move(uids, mailbox.imap_move_to)
-    ImapUid.objects.filter(
-        folder=state, uidvalidity=state.uidvalidity, uid__in=[int(u) for u in uids]
-    ).update(done_after_fetch=True)
+    try:
+        if mailbox.imap_after_fetch == AfterFetch.SEEN:
+            box.flag(uids, "\\Seen", True)
+        elif mailbox.imap_after_fetch == AfterFetch.MOVE and mailbox.imap_move_to:
+            box.move(uids, mailbox.imap_move_to)
+    except UnexpectedCommandStatusError as exc:
+        why = f"{mailbox.imap_after_fetch} after fetch of {len(uids)} messages refused: {exc}"
+        result.errors.append(why)
+        log.warning("%s: %s; trying again on the next pass", mailbox.address, why)
+        return
+    _mark_done(state, [int(u) for u in uids])
+
+
+def _mark_done(state: ImapFolder, uids: list[int]) -> None:
+    ImapUid.objects.filter(folder=state, uidvalidity=state.uidvalidity, uid__in=uids).update(
+        done_after_fetch=True
+    )
+
+
+def finish_after_fetch(
+    mailbox: Mailbox,
+    box: BaseMailBox,
+    state: ImapFolder,
+    on_server: list[int],
+    result: FetchResult,
+) -> int:
+    """Do the flag or move that an earlier pass stored the mail for but did not finish.
+
+    Only rows of the current UIDVALIDITY whose mail was taken (a message refused for its
+    size stays on the server untouched); at most :data:`UNFINISHED_PER_PASS` per pass.
+    A UID no longer in the folder (moved before the crash, or by someone else) has nothing
+    left to do. Returns how many rows were looked at.
+    """
+    pending = list(
+        ImapUid.objects.filter(
+            folder=state,
+            uidvalidity=state.uidvalidity,
+            done_after_fetch=False,
+            error="",
+            raw__isnull=False,
+        )
+        .order_by("uid")
+        .values_list("uid", flat=True)[:UNFINISHED_PER_PASS]
+    )
+    if not pending:
+        return 0
+    present = set(on_server)
+    gone = [uid for uid in pending if uid not in present]
+    if gone:
+        _mark_done(state, gone)
+    here = [str(uid) for uid in pending if uid in present]
+    if here:
+        log.info("%s: finishing after-fetch of %d messages", mailbox.address, len(here))
+        _after_fetch(mailbox, box, state, here, result)
+    return len(pending)
 
 
 def fetch_once(
@@ -266,22 +340,47 @@ def fetch_once(
 
 
 def watch(mailbox_id: int, stop: threading.Event, *, poll_seconds: float) -> None:
-    """Keep one mailbox's folder taken: fetch, then IDLE (or sleep) until new mail or timeout."""
+    """Keep one mailbox's folder taken: fetch, then IDLE (or poll) until new mail or timeout.
+
+    Returns within about :data:`IDLE_SLICE` seconds of ``stop`` being set (longer only
+    while a connection is being made or a chunk fetched). The mailbox row is read at each
+    (re)connection; ``mail_in.watchers`` restarts the watcher when its settings change.
+    """
     backoff = 1.0
-    while not stop.is_set():
-        close_old_connections()
-        try:
-            mailbox = Mailbox.objects.get(pk=mailbox_id)
-            with connect(mailbox) as box:
-                idle = "IDLE" in box.client.capabilities
-                while not stop.is_set():
-                    fetch_folder(mailbox, box)
-                    backoff = 1.0
-                    if idle:
-                        box.idle.wait(timeout=min(poll_seconds, 29 * 60))
-                    else:
-                        stop.wait(poll_seconds)
-        except Exception as exc:
-            log.warning("IMAP %s: %s; retrying in %.0fs", mailbox_id, exc, backoff)
-            stop.wait(backoff)
-            backoff = min(backoff * 2, 300)
+    try:
+        while not stop.is_set():
+            close_old_connections()
+            try:
+                mailbox = Mailbox.objects.get(pk=mailbox_id)
+                with connect(mailbox) as box:
+                    idle = "IDLE" in box.client.capabilities
+                    while not stop.is_set():
+                        fetch_folder(mailbox, box, stop=stop)
+                        backoff = 1.0
+                        close_old_connections()  # hold no database connection while waiting
+                        if idle:
+                            _idle(box, stop, min(poll_seconds, IDLE_MAX))
+                        else:
+                            stop.wait(poll_seconds)
+            except Exception as exc:
+                if stop.is_set():
+                    break
+                log.warning("IMAP %s: %s; retrying in %.0fs", mailbox_id, exc, backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 300)
+    finally:
+        connection.close()
+
+
+def _idle(box: BaseMailBox, stop: threading.Event, seconds: float) -> None:
+    """IDLE until the server reports a change, ``seconds`` pass, or ``stop`` is set.
+
+    One IDLE command, polled in slices of :data:`IDLE_SLICE` seconds so that a stop is
+    noticed at once (a plain ``idle.wait`` would block for the whole interval).
+    """
+    deadline = time.monotonic() + seconds
+    with box.idle as idle:
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0 or idle.poll(timeout=min(IDLE_SLICE, left)):
+                return

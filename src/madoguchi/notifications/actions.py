@@ -150,7 +150,7 @@ def can_open(user: User, conversation: Conversation) -> bool:
     A notification outlives its reader's access: once they leave the mailbox it no longer
     shows the conversation's subject, on the page, in the browser or by mail.
     """
-    from madoguchi.accounts.queries import visible_mailboxes
+    from madoguchi.mailboxes.queries import visible_mailboxes
 
     return user.is_active and visible_mailboxes(user).filter(pk=conversation.mailbox_id).exists()
 

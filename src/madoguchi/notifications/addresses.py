@@ -56,6 +56,6 @@ def read_token(token: str) -> tuple[int, str] | None:
 def sending_mailbox(user: User) -> Mailbox | None:
     """The mailbox whose outgoing server sends ``user`` a confirmation: the first of theirs
     that has one (None: no way to send it)."""
-    from madoguchi.accounts.queries import visible_mailboxes
+    from madoguchi.mailboxes.queries import visible_mailboxes
 
     return visible_mailboxes(user).exclude(smtp_host="").order_by("pk").first()

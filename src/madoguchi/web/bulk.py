@@ -20,11 +20,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.models import Membership
-from madoguchi.accounts.queries import visible_mailboxes
 from madoguchi.conversations import actions
-from madoguchi.conversations.forms import BulkForm
 from madoguchi.conversations.models import Conversation, Status
 from madoguchi.core import params
+from madoguchi.mailboxes.queries import visible_mailboxes
+from madoguchi.web.conversation_forms import BulkForm
 
 
 @login_required

@@ -16,8 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from madoguchi.accounts import twofactor
-from madoguchi.accounts.signin import CodeForm
-from madoguchi.conversations.views import rail
+from madoguchi.web.signin import CodeForm
 
 WRONG_SETUP_CODE = gettext_noop(
     "That code is not right. Check the time of your phone and try the newest code."
@@ -41,7 +40,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     on = twofactor.has_two_factor(user)
     context = {
-        **rail(request), "on": on, "required": twofactor.required(),
+        "on": on, "required": twofactor.required(),
         "codes_left": twofactor.recovery_codes_left(user) if on else 0,
         "password_form": PasswordForm(),
     }  # fmt: skip
@@ -72,12 +71,12 @@ def confirm(request: HttpRequest) -> HttpResponse:
         codes = twofactor.confirm(device, form.cleaned_data["code"], request=request)
         if codes is not None:
             django_otp.login(request, device)  # this session passed the second step
-            context = {**rail(request), "codes": codes, "first": True}
+            context = {"codes": codes, "first": True}
             return render(request, "accounts/twofactor_codes.html", context)
         form.add_error("code", _(WRONG_SETUP_CODE))
     url = twofactor.config_url(device, user)
     context = {
-        **rail(request), "form": form, "secret": secret,
+        "form": form, "secret": secret,
         "qr": twofactor.qr_data_uri(url), "required": twofactor.required(),
     }  # fmt: skip
     status = 400 if request.method == "POST" else 200
@@ -91,7 +90,7 @@ def recovery(request: HttpRequest) -> HttpResponse:
     if not twofactor.has_two_factor(user):
         return redirect("twofactor")
     codes = twofactor.regenerate_recovery_codes(user, request=request)
-    return render(request, "accounts/twofactor_codes.html", {**rail(request), "codes": codes})
+    return render(request, "accounts/twofactor_codes.html", {"codes": codes})
 
 
 @login_required
@@ -109,7 +108,7 @@ def disable(request: HttpRequest) -> HttpResponse:
         return redirect("twofactor")
     form.add_error("password", _("That is not your password."))
     context = {
-        **rail(request), "on": True, "required": False, "password_form": form,
+        "on": True, "required": False, "password_form": form,
         "codes_left": twofactor.recovery_codes_left(user),
     }  # fmt: skip
     return render(request, "accounts/twofactor.html", context, status=400)

@@ -1,6 +1,7 @@
 """The password-reset mail, sent by the task worker through a mailbox's SMTP server.
 
-It goes the way notification mail goes (``notifications.actions.send_mail``): from a shared
+Asking for it (``request_reset_mail``, ``mail_reset_link``) and sending it. It goes the way
+notification mail goes (``notifications.actions.send_mail``): from a shared
 address, over that mailbox's outgoing server, with links to ``MADOGUCHI_BASE_URL``. The
 worker sends it, not the page, so the page answers as fast whether or not the address
 belongs to someone.
@@ -10,9 +11,12 @@ from __future__ import annotations
 
 import logging
 from email.utils import make_msgid
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -21,14 +25,49 @@ try:  # Django 6 ships the tasks framework; 5.2 uses the django-tasks backport.
 except ImportError:
     from django_tasks import task  # type: ignore[no-redef,unused-ignore]
 
+from madoguchi.accounts.models import Agent
 from madoguchi.accounts.passwords import (
     LINK_DAYS,
-    outbound_mailbox,
+    record_admin_reset,
     reset_mail_recipients,
     reset_path,
 )
+from madoguchi.mailboxes.models import Mailbox
 
 log = logging.getLogger("madoguchi.accounts")
+
+
+def outbound_mailbox(user: User | None = None) -> Mailbox | None:
+    """The mailbox whose SMTP server sends account mail: one of ``user``'s, else any."""
+    mailboxes = Mailbox.objects.exclude(smtp_host="")
+    if user is not None:
+        mine = Case(
+            When(memberships__user=user, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+        mailboxes = mailboxes.annotate(mine=mine).order_by("mine", "pk")
+    else:
+        mailboxes = mailboxes.order_by("pk")
+    return mailboxes.first()
+
+
+def can_mail() -> bool:
+    return outbound_mailbox() is not None
+
+
+def request_reset_mail(email: str) -> None:
+    """Someone who forgot their password typed ``email``. The worker looks it up and mails
+    (``mail_password_reset_to``): the page does the same work, and takes the
+    same time, whether the address belongs to someone or not."""
+    mail_password_reset_to.enqueue(email.strip().lower())
+
+
+def mail_reset_link(agent: Agent, *, actor_id: int) -> None:
+    """An admin has a reset link mailed to the agent's address."""
+    with transaction.atomic():
+        record_admin_reset(agent, actor_id, "mail")
+        transaction.on_commit(partial(mail_password_reset.enqueue, agent.user_id))
 
 
 def reset_mail_text(name: str, username: str, link: str) -> tuple[str, str]:

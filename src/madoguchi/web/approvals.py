@@ -21,13 +21,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from madoguchi.accounts.queries import require_reviewer, visible_mailboxes
+from madoguchi.accounts.queries import require_reviewer
 from madoguchi.conversations.models import Direction, Message
-from madoguchi.conversations.views import rail
 from madoguchi.mail import ParsedMail, parse
 from madoguchi.mail.rich import show_link_targets
 from madoguchi.mail_out import actions as outbox
 from madoguchi.mail_out.models import Outbox, OutboxStatus
+from madoguchi.mailboxes.queries import visible_mailboxes
 
 #: The rendered HTML reply, inside ``<iframe sandbox srcdoc>`` (no scripts, own origin).
 _FRAME = (
@@ -127,7 +127,7 @@ def _page(
     items = [_review(m, forms_by_id.get(m.pk)) for m in queue[:PAGE]]
     more = max(queue.count() - PAGE, 0) if len(items) == PAGE else 0
     return render(request, "conversations/approvals.html", {
-        **rail(request), "items": items, "more": more,
+        "items": items, "more": more,
     }, status=status)  # fmt: skip
 
 

@@ -9,13 +9,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from madoguchi.accounts.queries import access_mailbox
 from madoguchi.conversations import actions, queries
-from madoguchi.conversations.forms import ForwardForm, NewConversationForm
-from madoguchi.conversations.templatetags.inbox import longdate
-from madoguchi.conversations.views import rail, sent_redirect
 from madoguchi.mail_out import actions as outbox
 from madoguchi.mail_out import drafts
+from madoguchi.mailboxes.queries import access_mailbox
+from madoguchi.web.conversation_forms import ForwardForm, NewConversationForm
+from madoguchi.web.conversations import sent_redirect
+from madoguchi.web.templatetags.inbox import longdate
 
 
 def _author(request: HttpRequest) -> User:
@@ -64,7 +64,7 @@ def forward(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
     else:
         form = ForwardForm(initial={"with_attachments": True}, max_bytes=limit)
     return render(request, "conversations/compose.html", {
-        **rail(request), "form": form, "mailbox": conv.mailbox, "conv": conv, "source": source,
+        "form": form, "mailbox": conv.mailbox, "conv": conv, "source": source,
         "sender": outbox.sender_for(conv.mailbox, _author(request)),
     }, status=400 if form.errors else 200)  # fmt: skip
 
@@ -86,6 +86,6 @@ def new_conversation(request: HttpRequest, mailbox_id: int) -> HttpResponse:
     else:
         form = NewConversationForm(max_bytes=limit)
     return render(request, "conversations/compose.html", {
-        **rail(request), "form": form, "mailbox": mailbox, "conv": None, "source": None,
+        "form": form, "mailbox": mailbox, "conv": None, "source": None,
         "sender": outbox.sender_for(mailbox, _author(request)),
     }, status=400 if form.errors else 200)  # fmt: skip

@@ -12,11 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from madoguchi.accounts import actions
-from madoguchi.accounts.forms import AcceptForm, InviteForm, MemberForm
 from madoguchi.accounts.models import Agent, Invitation, Role
 from madoguchi.accounts.queries import require_admin
-from madoguchi.accounts.security_views import signin_context
-from madoguchi.conversations.views import rail
+from madoguchi.web.account_forms import AcceptForm, InviteForm, MemberForm
+from madoguchi.web.security import signin_context
 
 
 @login_required
@@ -37,7 +36,7 @@ def agent_admin(request: HttpRequest) -> HttpResponse:
     pending = Invitation.objects.filter(accepted_by__isnull=True, revoked=False).order_by("-pk")
     status = 400 if request.method == "POST" and not link else 200
     return render(request, "admin/team.html", {
-        **rail(request), "form": form, "link": link, "roles": Role, "agents": agents,
+        "form": form, "link": link, "roles": Role, "agents": agents,
         "pending": pending, **signin_context(),
     }, status=status)  # fmt: skip
 

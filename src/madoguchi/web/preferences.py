@@ -8,12 +8,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from madoguchi.accounts import actions
-from madoguchi.accounts.forms import PreferencesForm
 from madoguchi.accounts.models import Agent
-from madoguchi.conversations.views import rail
 from madoguchi.core import params
 from madoguchi.notifications import actions as notifications
 from madoguchi.notifications import addresses
+from madoguchi.web.account_forms import PreferencesForm
 
 
 @login_required
@@ -44,7 +43,6 @@ def preferences(request: HttpRequest) -> HttpResponse:
         return response
     status = 400 if request.method == "POST" else 200
     context = {
-        **rail(request),
         "form": form,
         "saved": params.get_flag(request, "saved"),
         "confirmed": params.get_flag(request, "confirmed"),
@@ -70,6 +68,6 @@ def _confirm_address(request: HttpRequest, token: str) -> HttpResponse:
         response["Location"] += "?confirmed=1"
         return response
     agent = request.agent  # type: ignore[attr-defined]
-    context = {**rail(request), "form": PreferencesForm(instance=agent), "bad_link": True,
+    context = {"form": PreferencesForm(instance=agent), "bad_link": True,
                "mail_state": _mail_state(agent)}  # fmt: skip
     return render(request, "accounts/preferences.html", context, status=400)

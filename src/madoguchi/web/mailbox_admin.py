@@ -19,11 +19,10 @@ from django.utils.translation import gettext as _
 from madoguchi.accounts.actions import set_members, set_needs_approval
 from madoguchi.accounts.models import Agent
 from madoguchi.accounts.queries import require_admin
-from madoguchi.conversations.views import rail
 from madoguchi.mailboxes import actions
-from madoguchi.mailboxes.connection import check_imap, check_smtp
-from madoguchi.mailboxes.forms import SECTIONS, MailboxForm
 from madoguchi.mailboxes.models import Mailbox
+from madoguchi.web.connection_check import check_imap, check_smtp
+from madoguchi.web.mailbox_forms import SECTIONS, MailboxForm
 
 
 @login_required
@@ -31,9 +30,7 @@ def mailbox_admin(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
     mailboxes = list(Mailbox.objects.annotate(members=Count("memberships")).order_by("address"))
     lost = [mb for mb in mailboxes if mb.lost_passwords]
-    return render(
-        request, "admin/mailboxes.html", {**rail(request), "mailboxes": mailboxes, "lost": lost}
-    )
+    return render(request, "admin/mailboxes.html", {"mailboxes": mailboxes, "lost": lost})
 
 
 @login_required
@@ -66,7 +63,7 @@ def _edit(request: HttpRequest, admin: Agent, mailbox: Mailbox) -> HttpResponse:
             return redirect("mailbox_edit", mailbox_id=saved.pk)
     status = 400 if request.method == "POST" and form.errors else 200
     return render(request, "admin/mailbox_edit.html", {
-        **rail(request), "form": form, "edited": mailbox if mailbox.pk else None,
+        "form": form, "edited": mailbox if mailbox.pk else None,
         "sections": [(key, legend, [form[name] for name in names])
                      for key, legend, names in SECTIONS],
         "checks": checks,

@@ -9,18 +9,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from madoguchi.accounts.models import Role
-from madoguchi.accounts.queries import access_mailbox, visible_mailboxes
 from madoguchi.conversations import actions, queries
-from madoguchi.conversations.forms import NoteForm, ReplyForm, TagForm
 from madoguchi.conversations.models import Conversation, Kind, Message, Status
-from madoguchi.conversations.rows import rows_for
 from madoguchi.core import blobs, params
 from madoguchi.mail_out import actions as outbox
 from madoguchi.mail_out import drafts
-from madoguchi.mail_out.models import Draft, Outbox, OutboxStatus
+from madoguchi.mail_out.models import Draft, Outbox
 from madoguchi.mailboxes.models import Mailbox
-from madoguchi.notifications.models import Notification
+from madoguchi.mailboxes.queries import access_mailbox, visible_mailboxes
+from madoguchi.web.conversation_forms import NoteForm, ReplyForm, TagForm
+from madoguchi.web.rows import rows_for
 
 #: Mail HTML runs nothing, loads nothing from outside, and is sandboxed even if opened alone.
 MAIL_POLICY = (
@@ -30,27 +28,11 @@ MAIL_POLICY = (
 INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
-def rail(request: HttpRequest) -> dict[str, object]:
-    mailboxes = list(visible_mailboxes(request.user))
-    counts = queries.new_counts(request.user)
-    unread = Notification.objects.filter(user_id=request.user.pk or 0, read_at__isnull=True).count()
-    agent = getattr(request, "agent", None)
-    reviews = agent is not None and agent.role in (Role.ADMIN, Role.MANAGER)
-    awaiting = (
-        reviews
-        and Message.objects.filter(
-            outbox__status=OutboxStatus.AWAITING, mailbox__in=mailboxes
-        ).count()
-    )
-    return {"rail": [(mb, counts.get(mb.pk, 0)) for mb in mailboxes], "unread": unread,
-            "awaiting": awaiting}  # fmt: skip
-
-
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     first = visible_mailboxes(request.user).first()
     if first is None:
-        return render(request, "conversations/empty.html", rail(request))
+        return render(request, "conversations/empty.html")
     return redirect("mailbox", mailbox_id=first.pk, tab="new")
 
 
@@ -89,7 +71,7 @@ def _list(
         .distinct()
     )
     return render(request, "conversations/inbox.html", {
-        **rail(request), "mailbox": mailbox, "view": view, "tab": tab,
+        "mailbox": mailbox, "view": view, "tab": tab,
         "rows": rows_for(rows, waiting=sort == "waiting"), "sort": sort,
         "next": cursor.token() if cursor else None, "counts": queries.tab_counts(scope),
         "tabs": queries.TABS, "members": members, "statuses": Status,
@@ -124,7 +106,7 @@ def _render_conversation(
     history = queries.customer_history(request.user, conv)
     timeline = queries.timeline(conv, before=params.get_id(request, "before"))
     return render(request, "conversations/conversation.html", {
-        **rail(request), "conv": conv, "mailbox": conv.mailbox, "timeline": timeline,
+        "conv": conv, "mailbox": conv.mailbox, "timeline": timeline,
         "members": members, "statuses": Status, "history": history, "form": form,
         "sender": outbox.sender_for(conv.mailbox, request.user),  # type: ignore[arg-type]
         "undo_id": params.get_id(request, "sent"),

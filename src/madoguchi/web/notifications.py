@@ -8,9 +8,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from madoguchi.accounts.queries import visible_mailboxes
 from madoguchi.conversations.models import Conversation
-from madoguchi.conversations.views import rail
+from madoguchi.mailboxes.queries import visible_mailboxes
 from madoguchi.notifications import actions
 from madoguchi.notifications.models import Notification
 from madoguchi.notifications.text import describe
@@ -55,7 +54,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     )
     openable = _openable(request, rows)
     items = [(n, *describe(n, can_open=n.conversation_id in openable)) for n in rows]
-    return render(request, "notifications/list.html", {**rail(request), "items": items})
+    return render(request, "notifications/list.html", {"items": items})
 
 
 @login_required

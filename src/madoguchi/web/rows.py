@@ -9,7 +9,7 @@ from datetime import datetime
 from django.urls import reverse
 
 from madoguchi.conversations.models import Conversation, Kind, Status
-from madoguchi.conversations.templatetags.inbox import age, longdate, waited
+from madoguchi.web.templatetags.inbox import age, longdate, waited
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from madoguchi.accounts import passwords
 from madoguchi.accounts.models import Agent
 from madoguchi.accounts.queries import require_admin
-from madoguchi.conversations.views import rail
+from madoguchi.notifications import password_mail
 
 
 class ChangeForm(auth_forms.PasswordChangeForm):
@@ -61,7 +61,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("preferences")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return {**super().get_context_data(**kwargs), **rail(self.request)}
+        return {
+            **super().get_context_data(**kwargs),
+        }
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
@@ -77,12 +79,12 @@ def password_reset(request: HttpRequest) -> HttpResponse:
 
     The answer is the same whether the address belongs to someone or not.
     """
-    if not passwords.can_mail():
+    if not password_mail.can_mail():
         return render(request, "accounts/password_reset.html", {"can_mail": False})
     form = ForgotForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if _may_ask_again(request):
-            passwords.request_reset_mail(form.cleaned_data["email"])
+            password_mail.request_reset_mail(form.cleaned_data["email"])
         return redirect("password_reset_done")
     status = 400 if request.method == "POST" else 200
     return render(
@@ -138,17 +140,17 @@ def agent_password_link(request: HttpRequest, agent_id: int) -> HttpResponse:
     agent = Agent.objects.select_related("user").filter(pk=agent_id).first()
     if agent is None:
         raise Http404("no such agent")
-    can_mail = passwords.can_mail() and bool(agent.user.email)
+    can_mail = password_mail.can_mail() and bool(agent.user.email)
     if request.POST.get("mail"):
         if not can_mail:
             messages.error(request, _("No mail can be sent: set up an outgoing server first."))
         else:
-            passwords.mail_reset_link(agent, actor_id=admin.user_id)
+            password_mail.mail_reset_link(agent, actor_id=admin.user_id)
             messages.success(
                 request,
                 _("A mail with a link is on its way to %(email)s.") % {"email": agent.user.email},
             )
         return redirect("agent_admin")
     link = request.build_absolute_uri(passwords.make_reset_link(agent, actor_id=admin.user_id))
-    context = {**rail(request), "agent": agent, "link": link, "can_mail": can_mail}
+    context = {"agent": agent, "link": link, "can_mail": can_mail}
     return render(request, "accounts/password_link.html", context)

@@ -4,19 +4,22 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
-from madoguchi.accounts import audit_views as audit
-from madoguchi.accounts import firstrun, signin
-from madoguchi.accounts import password_views as passwords
-from madoguchi.accounts import security_views as security
-from madoguchi.accounts import team_views as team
-from madoguchi.accounts import twofactor_views as twofactor
-from madoguchi.accounts import views as accounts
-from madoguchi.conversations import approval_views as approval
-from madoguchi.conversations import bulk
-from madoguchi.conversations import compose_views as compose
-from madoguchi.conversations import views as inbox
-from madoguchi.mailboxes import views as mailboxes
-from madoguchi.notifications import views as notifications
+from madoguchi.web import approvals as approval
+from madoguchi.web import (
+    audit,
+    bulk,
+    compose,
+    notifications,
+    passwords,
+    security,
+    setup,
+    signin,
+    team,
+    twofactor,
+)
+from madoguchi.web import conversations as inbox
+from madoguchi.web import mailbox_admin as mailboxes
+from madoguchi.web import preferences as accounts
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -50,7 +53,7 @@ urlpatterns = [
         name="invitation_revoke",
     ),  # fmt: skip
     path("invite/<str:token>/", team.invitation_accept, name="invitation_accept"),
-    path("setup/", firstrun.setup, name="setup"),
+    path("setup/", setup.setup, name="setup"),
     path("settings/password/", passwords.PasswordChangeView.as_view(), name="password_change"),
     path("password/forgot/", passwords.password_reset, name="password_reset"),
     path("password/forgot/sent/", passwords.password_reset_done, name="password_reset_done"),

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 
 from madoguchi.accounts.models import AuditAction, AuditEntry
 from madoguchi.accounts.queries import require_admin
-from madoguchi.conversations.views import rail
 
 PAGE = 50
 
@@ -68,7 +67,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     require_admin(request.user)
     form = AuditFilter(request.GET or None)
     if request.GET and not form.is_valid():
-        context = {**rail(request), "form": form, "rows": [], "older": ""}
+        context = {"form": form, "rows": [], "older": ""}
         return render(request, "accounts/audit.html", context, status=400)
     filters = form.cleaned_data if request.GET else {}
     rows = list(entries(filters)[: PAGE + 1])
@@ -79,6 +78,6 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         older = "?" + urlencode({**keep, "before": rows[-1].pk})
     for row in rows:
         row.details_text = json.dumps(row.details, ensure_ascii=False, sort_keys=True)  # type: ignore[attr-defined]
-    context = {**rail(request), "form": form, "rows": rows, "older": older,
+    context = {"form": form, "rows": rows, "older": older,
                "newest": bool(filters.get("before"))}  # fmt: skip
     return render(request, "accounts/audit.html", context)

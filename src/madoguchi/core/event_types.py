@@ -1,0 +1,172 @@
+"""Every kind of Event, declared once: its name, its payload and what it means to readers.
+
+An action records an event by its ``EventType`` (``events.record(EventType.NOTE_ADDED, ...)``);
+``events.build`` refuses a payload with a field the type does not declare or without one it
+requires, so a renamed field fails in the first test that records it, not silently in a
+reader. The readers take their lists from here, never from string literals of their own:
+
+- ``live.hub`` recomputes who may see what after an event whose type ``changes_access``;
+- the conversation timeline leaves out ``quiet`` types and renders the others with the
+  template ``conversations/events/<value>.html`` (one per type; a test renders every one);
+- ``notifications`` observes the types that ``notify`` (in the same transaction);
+- ``personal`` events are meant for one agent (``data["to"]``), not for the whole mailbox.
+
+The value of each member is what the ``Event.type`` column stores: renaming a value needs a
+data migration; renaming a member does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class EventType(StrEnum):
+    # conversations
+    CONVERSATION_CREATED = "conversation.created"
+    CONVERSATION_STARTED = "conversation.started"
+    CONVERSATION_ASSIGNED = "conversation.assigned"
+    CONVERSATION_STATUS = "conversation.status"
+    CONVERSATION_KIND = "conversation.kind"
+    CONVERSATION_MERGED = "conversation.merged"
+    CONVERSATION_READ = "conversation.read"
+    CONVERSATION_TAGGED = "conversation.tagged"
+    CONVERSATION_UNTAGGED = "conversation.untagged"
+    MESSAGE_RECEIVED = "message.received"
+    NOTE_ADDED = "note.added"
+    # the outbox
+    MESSAGE_QUEUED = "message.queued"
+    MESSAGE_SENT = "message.sent"
+    MESSAGE_CANCELLED = "message.cancelled"
+    MESSAGE_RETRYING = "message.retrying"
+    MESSAGE_FAILED = "message.failed"
+    APPROVAL_REQUESTED = "approval.requested"
+    APPROVAL_APPROVED = "approval.approved"
+    APPROVAL_RETURNED = "approval.returned"
+    # intake
+    INGEST_FAILED = "ingest.failed"
+    # mailboxes
+    MAILBOX_CREATED = "mailbox.created"
+    MAILBOX_UPDATED = "mailbox.updated"
+    MAILBOX_PERSON_SENDER_ADDED = "mailbox.person_sender_added"
+    MAILBOX_MEMBER_ADDED = "mailbox.member_added"
+    MAILBOX_MEMBER_REMOVED = "mailbox.member_removed"
+    MAILBOX_APPROVAL_CHANGED = "mailbox.approval_changed"
+    # agents
+    AGENT_CREATED = "agent.created"
+    AGENT_INVITED = "agent.invited"
+    AGENT_INVITATION_REVOKED = "agent.invitation_revoked"
+    AGENT_JOINED = "agent.joined"
+    AGENT_ROLE = "agent.role"
+    AGENT_ACTIVE = "agent.active"
+    AGENT_PREFERENCES = "agent.preferences"
+    AGENT_PASSWORD_CHANGED = "agent.password_changed"
+    AGENT_PASSWORD_LINK = "agent.password_link"
+    AGENT_PASSWORD_MAIL = "agent.password_mail"
+    # notifications and sessions
+    NOTIFICATION_CREATED = "notification.created"
+    NOTIFICATION_ADDRESS_ASKED = "notification.address_asked"
+    NOTIFICATION_ADDRESS_CONFIRMED = "notification.address_confirmed"
+    SESSION_ENDED = "session.ended"
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """What one event type carries and how readers treat it."""
+
+    #: Payload fields every event of this type has.
+    required: frozenset[str] = frozenset()
+    #: Payload fields it may have.
+    optional: frozenset[str] = frozenset()
+    #: It changes who may see which mailbox: the hub recomputes access.
+    changes_access: bool = False
+    #: Not an entry of the conversation timeline (the thing itself is shown, or nothing).
+    quiet: bool = False
+    #: ``notifications`` observes it and tells the agents concerned.
+    notifies: bool = False
+    #: Meant for one agent (``data["to"]``), not for everyone who sees the mailbox.
+    personal: bool = False
+    #: Belongs to one conversation (``conversation_id`` is set).
+    in_conversation: bool = False
+
+    def check(self, type: EventType, data: Mapping[str, Any]) -> None:
+        keys = data.keys()
+        if missing := self.required - keys:
+            raise TypeError(f"{type.value} event without {', '.join(sorted(missing))}")
+        if unknown := keys - self.required - self.optional:
+            raise TypeError(f"{type.value} event with undeclared {', '.join(sorted(unknown))}")
+
+
+def _spec(required: Iterable[str] = (), optional: Iterable[str] = (), **flags: bool) -> Spec:
+    return Spec(frozenset(required), frozenset(optional), **flags)
+
+
+def _conv(required: Iterable[str] = (), optional: Iterable[str] = (), **flags: bool) -> Spec:
+    return _spec(required, optional, in_conversation=True, **flags)
+
+
+_T = EventType
+SPECS: dict[EventType, Spec] = {
+    _T.CONVERSATION_CREATED: _conv(quiet=True),
+    _T.CONVERSATION_STARTED: _conv(),
+    _T.CONVERSATION_ASSIGNED: _conv(["before", "after"], ["after_name", "reason"], notifies=True),
+    _T.CONVERSATION_STATUS: _conv(["before", "after"], ["reason"]),
+    _T.CONVERSATION_KIND: _conv(["before", "after", "reason"]),
+    _T.CONVERSATION_MERGED: _conv(["merged"], ["messages", "via"]),
+    _T.CONVERSATION_READ: _conv(quiet=True),
+    _T.CONVERSATION_TAGGED: _conv(["tag"]),
+    _T.CONVERSATION_UNTAGGED: _conv(["tag"]),
+    _T.MESSAGE_RECEIVED: _conv(["message"], ["rule", "kind", "reply"], quiet=True, notifies=True),
+    _T.NOTE_ADDED: _conv(["note"], quiet=True, notifies=True),
+    _T.MESSAGE_QUEUED: _conv(["message"]),
+    _T.MESSAGE_SENT: _conv(["message"], ["kept_locally"]),
+    _T.MESSAGE_CANCELLED: _conv(["message"]),
+    _T.MESSAGE_RETRYING: _conv(["message", "error"], ["reason", "attempt"]),
+    _T.MESSAGE_FAILED: _conv(["message", "error"], ["reason"]),
+    _T.APPROVAL_REQUESTED: _conv(["message"], notifies=True),
+    _T.APPROVAL_APPROVED: _conv(["message"], ["edited"], notifies=True),
+    _T.APPROVAL_RETURNED: _conv(["message", "note"], notifies=True),
+    _T.INGEST_FAILED: _spec(["raw", "error"]),
+    _T.MAILBOX_CREATED: _spec(["address"], changes_access=True),
+    _T.MAILBOX_UPDATED: _spec(["fields"]),
+    _T.MAILBOX_PERSON_SENDER_ADDED: _spec(["entry"]),
+    _T.MAILBOX_MEMBER_ADDED: _spec(["user"], changes_access=True),
+    _T.MAILBOX_MEMBER_REMOVED: _spec(["user"], changes_access=True),
+    _T.MAILBOX_APPROVAL_CHANGED: _spec(["user", "needs_approval"]),
+    _T.AGENT_CREATED: _spec(["agent", "role"], changes_access=True),
+    _T.AGENT_INVITED: _spec(["invitation", "role"]),
+    _T.AGENT_INVITATION_REVOKED: _spec(["invitation"]),
+    _T.AGENT_JOINED: _spec(["invitation"], changes_access=True),
+    _T.AGENT_ROLE: _spec(["agent", "before", "after"], changes_access=True),
+    _T.AGENT_ACTIVE: _spec(["agent", "active"], changes_access=True),
+    _T.AGENT_PREFERENCES: _spec(["language", "time_zone"]),
+    _T.AGENT_PASSWORD_CHANGED: _spec(["agent", "how"]),
+    _T.AGENT_PASSWORD_LINK: _spec(["agent"]),
+    _T.AGENT_PASSWORD_MAIL: _spec(["agent"]),
+    _T.NOTIFICATION_CREATED: _conv(["to", "kind", "notification"], quiet=True, personal=True),
+    _T.NOTIFICATION_ADDRESS_ASKED: _spec(["address"]),
+    _T.NOTIFICATION_ADDRESS_CONFIRMED: _spec(),
+    _T.SESSION_ENDED: _spec(["session"]),
+}
+
+
+def spec(type: EventType | str) -> Spec:
+    """The declaration of ``type`` (``KeyError`` for a type nobody declared)."""
+    return SPECS[EventType(type)]
+
+
+def types_where(flag: str) -> frozenset[str]:
+    """The stored values of every type with ``flag`` set (for ``type__in`` and JSON)."""
+    return frozenset(t.value for t, s in SPECS.items() if getattr(s, flag))
+
+
+#: Types after which the hub recomputes who may see which mailbox.
+ACCESS_CHANGING = types_where("changes_access")
+#: Types left out of the conversation timeline.
+QUIET = types_where("quiet")
+#: Types ``notifications`` observes.
+NOTIFYING = types_where("notifies")
+#: Types meant for one agent (``data["to"]``).
+PERSONAL = types_where("personal")
