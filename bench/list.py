@@ -39,8 +39,9 @@ def fill(n: int, mailbox_id: int, agents: list[int], contacts: list[int]) -> Non
     start = datetime(2024, 1, 1, tzinfo=UTC)
     sql = (
         "INSERT INTO conversations_conversation (mailbox_id, contact_id, subject, status, "
-        "assignee_id, kind, snippet, message_count, created_at, last_activity_at, "
-        "waiting_since) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        "assignee_id, kind, kind_hint, unread, snippet, message_count, created_at, "
+        "last_activity_at, waiting_since) VALUES (%s, %s, %s, %s, %s, %s, '', FALSE, %s, %s, %s, "
+        "%s, %s)"
     )
     batch = []
     with transaction.atomic(), connection.cursor() as cur:
@@ -112,23 +113,24 @@ def child(n: int, repeat: int) -> None:
     fill(n, mailbox.pk, [u.pk for u in agents], contacts)
     print(f"  filled {n:,} conversations in {time.perf_counter() - t:.0f} s", flush=True)
     me = agents[0]
+    agent = me.agent  # the queries take the signed-in Agent (the pages load it once)
     for tab in ("new", "open", "done", "auto"):
         p50, p95 = timed(
-            lambda tab=tab: queries.inbox(me, mailbox=mailbox, view=None, tab=tab), repeat
+            lambda tab=tab: queries.inbox(agent, mailbox=mailbox, view=None, tab=tab), repeat
         )
         print(f"  inbox query  tab={tab:<5} first page   p50 {p50:6.2f} ms  p95 {p95:6.2f} ms")
-    rows, cursor = queries.inbox(me, mailbox=mailbox, view=None, tab="done")
+    rows, cursor = queries.inbox(agent, mailbox=mailbox, view=None, tab="done")
     for _ in range(200):  # 10,000 rows deep
-        rows, cursor = queries.inbox(me, mailbox=mailbox, view=None, tab="done", after=cursor)
+        rows, cursor = queries.inbox(agent, mailbox=mailbox, view=None, tab="done", after=cursor)
     p50, p95 = timed(
-        lambda: queries.inbox(me, mailbox=mailbox, view=None, tab="done", after=cursor), repeat
+        lambda: queries.inbox(agent, mailbox=mailbox, view=None, tab="done", after=cursor), repeat
     )
     print(f"  inbox query  tab=done  page 200     p50 {p50:6.2f} ms  p95 {p95:6.2f} ms")
     p50, p95 = timed(
-        lambda: queries.inbox(me, mailbox=mailbox, view=None, tab="open", sort="waiting"), repeat
+        lambda: queries.inbox(agent, mailbox=mailbox, view=None, tab="open", sort="waiting"), repeat
     )
     print(f"  inbox query  tab=open  waiting sort p50 {p50:6.2f} ms  p95 {p95:6.2f} ms")
-    p50, p95 = timed(lambda: queries.inbox(me, mailbox=None, view="mine", tab="open"), repeat)
+    p50, p95 = timed(lambda: queries.inbox(agent, mailbox=None, view="mine", tab="open"), repeat)
     print(f"  view mine    tab=open  first page   p50 {p50:6.2f} ms  p95 {p95:6.2f} ms")
     client = Client()
     client.force_login(me)
@@ -136,6 +138,16 @@ def child(n: int, repeat: int) -> None:
     assert client.get(url).status_code == 200
     p50, p95 = timed(lambda: client.get(url), max(repeat // 4, 10))
     print(f"  whole page   {url:<22} p50 {p50:6.2f} ms  p95 {p95:6.2f} ms  (incl. tab counts)")
+    # what one live change costs a tab on that page (web/fragments.py)
+    fresh, _ = queries.inbox(agent, mailbox=mailbox, view=None, tab="new")
+    ids = "&".join(f"c={conv.pk}" for conv in fresh[:3])
+    for name, path in (("counts", f"/f/counts?mailbox={mailbox.pk}&tab=new"),
+                       ("rows", f"/f/rows?mailbox={mailbox.pk}&tab=new&{ids}")):  # fmt: skip
+        assert client.get(path, headers={"X-Live": "1"}).status_code == 200
+        p50, p95 = timed(
+            lambda p=path: client.get(p, headers={"X-Live": "1"}), max(repeat // 4, 10)
+        )
+        print(f"  fragment     {name:<22} p50 {p50:6.2f} ms  p95 {p95:6.2f} ms")
     if os.environ.get("BENCH_PROFILE"):
         import cProfile
         import pstats

@@ -13,17 +13,41 @@ _DATA = tempfile.mkdtemp(prefix="madoguchi-test-", dir="/tmp")
 os.environ["MADOGUCHI_DATA_DIR"] = _DATA
 os.environ.setdefault("MADOGUCHI_SECRET_KEY", "test-secret-key-" + "x" * 40)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madoguchi.settings")
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import django  # noqa: E402
+import pytest  # noqa: E402
 
 django.setup()
+
+from django.conf import settings  # noqa: E402
+
+# Cheap Argon2 parameters in this process (tests/hashers.py); servers keep the defaults.
+settings.PASSWORD_HASHERS = ["tests.hashers.CheapArgon2PasswordHasher", *settings.PASSWORD_HASHERS]
 
 from tests.fixtures import *  # noqa: E402,F403
 from tests.servers.fixtures import *  # noqa: E402,F403
 from tests.smtp_capture import smtp_capture  # noqa: E402,F401
 
+#: Fixtures that start a real server (Dovecot, Postfix, an SMTP peer, the web server): a test
+#: that uses one is marked ``servers`` and left out of the fast run (README, "Tests").
+SERVER_FIXTURES = frozenset(
+    {"dovecot", "dovecot_factory", "postfix", "postfix_factory", "smtp_capture", "web", "two"}
+)
+
 
 def pytest_collection_modifyitems(items):
-    """Browser tests last: Playwright keeps an event loop in the main thread (RECIPES.md)."""
+    """Mark tests that start servers; browser tests last: Playwright keeps an event loop in
+    the main thread (RECIPES.md)."""
+    for item in items:
+        if SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.servers)
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+def pytest_runtest_setup(item):
+    """Django refuses database calls while an event loop runs in the thread, and Playwright's
+    sync API keeps one running in the main thread from the first browser test on (RECIPES.md).
+    So the guard stays on for every other test — they run first — and is lifted only when
+    the browser tests begin."""
+    if item.get_closest_marker("browser") is not None:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

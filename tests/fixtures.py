@@ -50,6 +50,7 @@ def cli(transactional_db: None) -> Callable[..., subprocess.CompletedProcess[str
     ) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url()}
         env.pop("DJANGO_SETTINGS_MODULE", None)
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # servers run with the guard on
         proc = subprocess.run(
             [sys.executable, "-m", "madoguchi.cli", *args],
             env=env,

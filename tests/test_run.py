@@ -27,6 +27,7 @@ def test_run_accepts_smtp_and_lmtp_and_ingests(cli):
         "MADOGUCHI_WEB_BIND": f"127.0.0.1:{web_port}",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # servers run with the guard on
     proc = subprocess.Popen(
         [sys.executable, "-m", "madoguchi.cli", "run", "smtp", "lmtp", "worker"],
         env=env,
@@ -62,6 +63,7 @@ def test_run_accepts_smtp_and_lmtp_and_ingests(cli):
 def _run_env(web_bind: str) -> dict[str, str]:
     env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url(), "MADOGUCHI_WEB_BIND": web_bind}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # servers run with the guard on
     return env
 
 

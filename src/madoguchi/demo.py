@@ -19,17 +19,15 @@ from madoguchi.accounts.models import Agent, Role
 from madoguchi.mail_in import actions
 from madoguchi.mail_in.types import RawInbound
 from madoguchi.mailboxes.actions import create_mailbox
-from madoguchi.mailboxes.models import Mailbox
+from madoguchi.mailboxes.models import DEMO_ADDRESS, Mailbox
 
-ADDRESS = "support@demo.madoguchi.test"
+ADDRESS = DEMO_ADDRESS
 LOGINS = (("demo", "demo", Role.ADMIN, "デモ 管理者"), ("sato", "sato", Role.AGENT, "佐藤 花子"))
 
 
 def keeps_mail_locally(mailbox: Mailbox) -> bool:
-    """The demo mailbox has no outgoing server: what it "sends" is kept here, marked as
-    such (``Outbox.kept_locally``) and readable as the raw mail, never sent anywhere.
-    Once someone gives it an outgoing server, it sends like any other mailbox."""
-    return mailbox.address == ADDRESS and not mailbox.smtp_host
+    """See ``Mailbox.keeps_mail_locally``."""
+    return mailbox.keeps_mail_locally
 
 
 def _mail(n: int, sender: str, subject: str, body: str, **extra: str) -> bytes:

@@ -59,6 +59,7 @@ def test_sigkill_mid_import_then_restart_gives_exactly_all_messages(cli, tmp_pat
     cli("mailbox", "add", "support@example.jp", check=True)
     env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url()}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # servers run with the guard on
     command = [
         sys.executable,
         "-m",

@@ -183,6 +183,7 @@ def test_fetch_with_a_mailbox_watches_only_that_mailbox(dovecot, cli):
     create_mailbox("sales@example.jp", **imap_settings(dovecot, user="bob"))
     env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url()}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # servers run with the guard on
     proc = subprocess.Popen(
         [sys.executable, "-m", "madoguchi.cli", "fetch", "--mailbox", ADDRESS],
         env=env,

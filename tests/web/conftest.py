@@ -46,6 +46,7 @@ def web_process(*roles: str) -> Iterator[str]:
     env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url(),
            "MADOGUCHI_WEB_BIND": f"127.0.0.1:{port}"}  # fmt: skip
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # servers run with the guard on
     command = [sys.executable, "-m", "madoguchi.cli", "run", *roles]
     proc = subprocess.Popen(command, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip

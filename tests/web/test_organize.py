@@ -149,11 +149,11 @@ def test_waiting_sort_pages_with_a_cursor(team):
     now = timezone.now()
     for n, conv in enumerate(convs):
         Conversation.objects.filter(pk=conv.pk).update(waiting_since=now - timedelta(minutes=n))
-    user = team["sato"].user
-    first, cursor = queries.inbox(user, mailbox=team["support"], view=None, tab="new",
+    agent = team["sato"]
+    first, cursor = queries.inbox(agent, mailbox=team["support"], view=None, tab="new",
                                   sort="waiting")  # fmt: skip
     assert cursor is not None
-    rest, end = queries.inbox(user, mailbox=team["support"], view=None, tab="new",
+    rest, end = queries.inbox(agent, mailbox=team["support"], view=None, tab="new",
                               sort="waiting", after=cursor)  # fmt: skip
     assert end is None
     seen = [c.pk for c in first + rest]

@@ -14,6 +14,7 @@ from django.utils import timezone
 from madoguchi.accounts import audit
 from madoguchi.accounts.models import Agent, AuditAction, Invitation, Membership, Role
 from madoguchi.core import events
+from madoguchi.core.event_types import EventType
 
 if TYPE_CHECKING:  # memberships name mailboxes; accounts sits below mailboxes
     from madoguchi.mailboxes.models import Mailbox
@@ -33,7 +34,7 @@ def create_agent(
         agent = Agent.objects.create(
             user=user, role=role, display_name=display_name, language=language
         )
-        events.record("agent.created", actor_id=None, agent=user.pk, role=role)
+        events.record(EventType.AGENT_CREATED, actor_id=None, agent=user.pk, role=role)
         audit.record(AuditAction.AGENT_CREATED, actor=None, target=username, role=role)
     return agent
 
@@ -43,7 +44,10 @@ def add_member(mailbox: Mailbox, user: User, *, actor_id: int | None = None) -> 
         _, created = Membership.objects.get_or_create(mailbox=mailbox, user=user)
         if created:
             events.record(
-                "mailbox.member_added", mailbox_id=mailbox.pk, actor_id=actor_id, user=user.pk
+                EventType.MAILBOX_MEMBER_ADDED,
+                mailbox_id=mailbox.pk,
+                actor_id=actor_id,
+                user=user.pk,
             )
             audit.record(AuditAction.MEMBER_ADDED, actor=actor_id,
                          target=f"{user.get_username()} @ {mailbox.address}")  # fmt: skip
@@ -61,7 +65,10 @@ def set_members(mailbox: Mailbox, users: list[User], *, actor_id: int | None = N
         Membership.objects.filter(mailbox=mailbox, user_id__in=gone).delete()
         for user_id in sorted(gone):
             events.record(
-                "mailbox.member_removed", mailbox_id=mailbox.pk, actor_id=actor_id, user=user_id
+                EventType.MAILBOX_MEMBER_REMOVED,
+                mailbox_id=mailbox.pk,
+                actor_id=actor_id,
+                user=user_id,
             )
             audit.record(AuditAction.MEMBER_REMOVED, actor=actor_id,
                          target=f"{audit.username_of(user_id)} @ {mailbox.address}")  # fmt: skip
@@ -76,7 +83,7 @@ def set_needs_approval(mailbox: Mailbox, users: list[User], *, actor_id: int | N
                 m.needs_approval = m.user_id in wanted
                 m.save(update_fields=["needs_approval"])
                 events.record(
-                    "mailbox.approval_changed",
+                    EventType.MAILBOX_APPROVAL_CHANGED,
                     mailbox_id=mailbox.pk,
                     actor_id=actor_id,
                     user=m.user_id,
@@ -106,7 +113,10 @@ def update_preferences(
             agent.user.email = email
             agent.user.save(update_fields=["email"])
         events.record(
-            "agent.preferences", actor_id=agent.user_id, language=language, time_zone=time_zone
+            EventType.AGENT_PREFERENCES,
+            actor_id=agent.user_id,
+            language=language,
+            time_zone=time_zone,
         )
 
 
@@ -131,7 +141,9 @@ def invite_agent(
             expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
         )
         invitation.mailboxes.set(mailboxes)
-        events.record("agent.invited", actor_id=invited_by.pk, invitation=invitation.pk, role=role)
+        events.record(
+            EventType.AGENT_INVITED, actor_id=invited_by.pk, invitation=invitation.pk, role=role
+        )
         audit.record(AuditAction.INVITED, actor=invited_by, target=invitation.email, role=role,
                      mailboxes=[m.address for m in mailboxes])  # fmt: skip
     return invitation, token
@@ -169,7 +181,7 @@ def accept_invitation(
             add_member(mailbox, agent.user, actor_id=agent.user_id)
         locked.accepted_by = agent.user
         locked.save(update_fields=["accepted_by"])
-        events.record("agent.joined", actor_id=agent.user_id, invitation=locked.pk)
+        events.record(EventType.AGENT_JOINED, actor_id=agent.user_id, invitation=locked.pk)
         audit.record(AuditAction.JOINED, actor=agent.user, target=locked.email, username=username)
     return agent
 
@@ -178,7 +190,9 @@ def revoke_invitation(invitation: Invitation, *, actor_id: int) -> None:
     with transaction.atomic():
         invitation.revoked = True
         invitation.save(update_fields=["revoked"])
-        events.record("agent.invitation_revoked", actor_id=actor_id, invitation=invitation.pk)
+        events.record(
+            EventType.AGENT_INVITATION_REVOKED, actor_id=actor_id, invitation=invitation.pk
+        )
         audit.record(AuditAction.INVITATION_REVOKED, actor=actor_id, target=invitation.email)
 
 
@@ -189,7 +203,7 @@ def change_role(agent: Agent, role: Role, *, actor_id: int) -> None:
         before, agent.role = agent.role, role
         agent.save(update_fields=["role"])
         events.record(
-            "agent.role", actor_id=actor_id, agent=agent.user_id, before=before, after=role
+            EventType.AGENT_ROLE, actor_id=actor_id, agent=agent.user_id, before=before, after=role
         )
         audit.record(AuditAction.ROLE, actor=actor_id, target=agent.user.get_username(),
                      before=before, after=role)  # fmt: skip
@@ -203,5 +217,5 @@ def set_active(agent: Agent, active: bool, *, actor_id: int) -> None:
             return
         user.is_active = active
         user.save(update_fields=["is_active"])
-        events.record("agent.active", actor_id=actor_id, agent=user.pk, active=active)
+        events.record(EventType.AGENT_ACTIVE, actor_id=actor_id, agent=user.pk, active=active)
         audit.record(AuditAction.ACTIVE, actor=actor_id, target=user.get_username(), active=active)

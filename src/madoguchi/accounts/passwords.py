@@ -8,6 +8,7 @@ once), after a sign-in, and after ``PASSWORD_RESET_TIMEOUT`` (3 days).
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from django.contrib.auth.models import User
 from django.contrib.auth.tokens import default_token_generator
@@ -20,6 +21,7 @@ from django.utils.http import urlsafe_base64_encode
 from madoguchi.accounts import audit
 from madoguchi.accounts.models import Agent, AuditAction
 from madoguchi.core import events
+from madoguchi.core.event_types import EventType
 from madoguchi.core.models import Event
 
 #: At most one reset mail per account in this time, whoever asks (no mail bombing).
@@ -33,7 +35,7 @@ def set_password(user: User, raw_password: str, *, actor_id: int | None, how: st
     with transaction.atomic():
         user.set_password(raw_password)
         user.save(update_fields=["password"])
-        events.record("agent.password_changed", actor_id=actor_id, agent=user.pk, how=how)
+        events.record(EventType.AGENT_PASSWORD_CHANGED, actor_id=actor_id, agent=user.pk, how=how)
         action = AuditAction.PASSWORD_CHANGED if how == "changed" else AuditAction.PASSWORD_RESET
         audit.record(action, actor=actor_id, target=user.get_username(), how=how)
 
@@ -52,9 +54,16 @@ def make_reset_link(agent: Agent, *, actor_id: int) -> str:
     return reset_path(agent.user)
 
 
-def record_admin_reset(agent: Agent, actor_id: int, step: str) -> None:
+#: The event of each way an admin passes a reset link on.
+ADMIN_RESET_EVENTS: dict[str, EventType] = {
+    "link": EventType.AGENT_PASSWORD_LINK,
+    "mail": EventType.AGENT_PASSWORD_MAIL,
+}
+
+
+def record_admin_reset(agent: Agent, actor_id: int, step: Literal["link", "mail"]) -> None:
     """The event and the audit entry of an admin's reset link (``step``: "link" or "mail")."""
-    events.record(f"agent.password_{step}", actor_id=actor_id, agent=agent.user_id)
+    events.record(ADMIN_RESET_EVENTS[step], actor_id=actor_id, agent=agent.user_id)
     audit.record(
         AuditAction.PASSWORD_RESET, actor=actor_id, target=agent.user.get_username(), step=step
     )
@@ -69,11 +78,11 @@ def reset_mail_recipients(email: str) -> list[User]:
     for user in users:
         with transaction.atomic():
             recent = Event.objects.filter(
-                type="agent.password_mail", data__agent=user.pk, created_at__gte=since
+                type=EventType.AGENT_PASSWORD_MAIL, data__agent=user.pk, created_at__gte=since
             )
             if not user.has_usable_password() or recent.exists():
                 continue
-            events.record("agent.password_mail", actor_id=None, agent=user.pk)
+            events.record(EventType.AGENT_PASSWORD_MAIL, actor_id=None, agent=user.pk)
             audit.record(AuditAction.PASSWORD_RESET, actor=None, target=email, step="mail")
         chosen.append(user)
     return chosen

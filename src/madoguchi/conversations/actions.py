@@ -1,6 +1,11 @@
 """Every state change of conversations and messages. Each call records its Events.
 
-Callers hold a transaction (``receive_messages`` is called from ``mail_in.actions``).
+The only writer of a conversation's own fields (status, owner, kind, counts, activity,
+waiting time, snippet, unread): intake (``mail_in``) and the outbox (``mail_out``) call the
+functions here (``receive_messages``, ``record_outbound``, ``undo_outbound`` ...) rather than
+setting fields themselves. Nothing here tells anyone: ``notifications`` observes the events
+(``core.events.observe``). Callers hold a transaction (``receive_messages`` is called from
+``mail_in.actions``).
 """
 
 from __future__ import annotations
@@ -12,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
+from madoguchi.accounts.models import Agent
 from madoguchi.conversations import participants
 from madoguchi.conversations.contacts import contacts_for
 from madoguchi.conversations.models import (
@@ -30,13 +35,11 @@ from madoguchi.conversations.models import (
 )
 from madoguchi.conversations.models import Kind as ConversationKind
 from madoguchi.core import blobs, events
+from madoguchi.core.event_types import EventType
 from madoguchi.core.models import Event
 from madoguchi.mail import Address, ParsedMail
 from madoguchi.mailboxes.actions import add_person_sender
 from madoguchi.mailboxes.models import Mailbox
-from madoguchi.notifications.actions import notify, notify_each
-from madoguchi.notifications.mentions import mentioned
-from madoguchi.notifications.models import Kind, Notification
 
 if TYPE_CHECKING:  # the raw row rides along; conversations sits below mail_in
     from madoguchi.mail_in.models import RawMessage
@@ -68,8 +71,9 @@ class Inbound:
     dedupe_key: str
 
 
-def _snippet(mail: ParsedMail) -> str:
-    for line in (mail.reply_text or mail.text).splitlines():
+def _snippet(reply_text: str, text: str) -> str:
+    """The first line with words of a mail's own text (its quote left out): the list's preview."""
+    for line in (reply_text or text).splitlines():
         if line.strip():
             return line.strip()[:200]
     return ""
@@ -80,6 +84,8 @@ def receive_messages(mailbox: Mailbox, batch: list[Inbound]) -> list[Message]:
 
     New conversations (unsaved ``Conversation`` objects in ``batch``) are created; existing
     ones get their counts and activity updated, and done/on-hold ones reopen (PRODUCT.md).
+    A mail into a conversation that existed before the batch is a ``reply`` (its
+    ``message.received`` event says so: ``notifications`` tells the assignee).
     """
     now = timezone.now()
     log: list[Event] = []
@@ -87,7 +93,7 @@ def receive_messages(mailbox: Mailbox, batch: list[Inbound]) -> list[Message]:
     _fill_new(mailbox, new, batch, now)
     Conversation.objects.bulk_create(new)
     log += [
-        events.build("conversation.created", mailbox_id=mailbox.pk, conversation_id=c.pk)
+        events.build(EventType.CONVERSATION_CREATED, mailbox_id=mailbox.pk, conversation_id=c.pk)
         for c in new
     ]
     newcomers = _newcomers(mailbox, batch)
@@ -100,14 +106,15 @@ def receive_messages(mailbox: Mailbox, batch: list[Inbound]) -> list[Message]:
     log += _touch_existing(batch, now)
     log += [
         events.build(
-            "message.received",
+            EventType.MESSAGE_RECEIVED,
             mailbox_id=mailbox.pk,
             conversation_id=m.conversation_id,
             message=m.pk,
             rule=m.thread_rule,
             kind=m.kind,
+            **({"reply": True} if isinstance(item.conversation, int) else {}),
         )
-        for m in messages
+        for m, item in zip(messages, batch, strict=True)
     ]
     events.record_many(log)
     return messages
@@ -162,7 +169,7 @@ def _fill_new(
         conv.subject = first.subject[:998]
         conv.kind, conv.kind_hint = _kind_of([i.mail for i in mine])
         conv.message_count = len(mine)
-        conv.snippet = _snippet(mine[-1].mail)
+        conv.snippet = _snippet(mine[-1].mail.reply_text, mine[-1].mail.text)
         conv.last_activity_at = conv.waiting_since = now
         conv.unread = True
 
@@ -175,16 +182,22 @@ def _kind_of(mails: list[ParsedMail]) -> tuple[str, str]:
     return mails[0].kind, ""
 
 
-def _set_kind(conv: Conversation, kind: str, *, actor_id: int | None, reason: str) -> Event:
-    """Change ``conv.kind`` in memory and build the event (the caller saves and records)."""
+def _set_kind(
+    conv: Conversation, kind: str, *, actor_id: int | None, reason: str, always: str = ""
+) -> Event:
+    """Change ``conv.kind`` in memory and build the event (the caller saves and records).
+
+    ``always``: the sender the agent added to the mailbox's "always a person" list with it.
+    """
     event = events.build(
-        "conversation.kind",
+        EventType.CONVERSATION_KIND,
         mailbox_id=conv.mailbox_id,
         conversation_id=conv.pk,
         actor_id=actor_id,
         before=conv.kind,
         after=kind,
         reason=reason,
+        **({"always": always} if always else {}),
     )
     conv.kind = kind
     if kind == ConversationKind.NORMAL:
@@ -276,14 +289,14 @@ def _touch_existing(batch: list[Inbound], now: datetime) -> list[Event]:
         before = conv.status
         conv.message_count += counts[conv.pk]
         conv.last_activity_at = now
-        conv.snippet = _snippet(latest[conv.pk].mail)
+        conv.snippet = _snippet(latest[conv.pk].mail.reply_text, latest[conv.pk].mail.text)
         conv.waiting_since = conv.waiting_since or now
         conv.unread = True
         if before in (Status.DONE, Status.HOLD):
             conv.status = Status.OPEN if conv.assignee_id else Status.NEW
             log.append(
                 events.build(
-                    "conversation.status",
+                    EventType.CONVERSATION_STATUS,
                     mailbox_id=conv.mailbox_id,
                     conversation_id=conv.pk,
                     before=before,
@@ -303,7 +316,6 @@ def _touch_existing(batch: list[Inbound], now: datetime) -> list[Event]:
             "unread",
         ],  # fmt: skip
     )
-    notify_each([(c.assignee_id, c) for c in convs], Kind.CUSTOMER_REPLIED, actor_id=None)
     return log
 
 
@@ -312,42 +324,84 @@ def merge_into(target_id: int, sources: list[int], *, parent_id: str) -> None:
 
     Threading merges when a mail links several conversations: replies to it that arrived
     first, or mails it names (docs/mail/threading.md). ``parent_id`` is that mail's
-    Message-ID. Messages, events, notes, notifications, tags and drafts (unless the author
-    has one in ``target_id``) move, and the latest activity and longest wait carry over.
-    Mails that had found no conversation through the ids they name and name ``parent_id``
-    now hang on it (their rule becomes in_reply_to or references).
-    One ``conversation.merged`` event per source conversation.
+    Message-ID. Messages, events, notes, tags and drafts (unless the author has one in
+    ``target_id``) move; ``notifications`` moves its own rows when it sees the
+    ``conversation.merged`` event (one per source, recorded before the source is deleted).
+    What the target shows of its messages is derived again: their count, the latest
+    activity, the longest wait, the snippet of the newest inbound mail, unread, and its kind
+    (a person's mail in either makes it normal). Mails that had found no conversation
+    through the ids they name and name ``parent_id`` now hang on it (their rule becomes
+    in_reply_to or references).
     """
-    target = Conversation.objects.get(pk=target_id)
-    for source in Conversation.objects.filter(pk__in=sources).exclude(pk=target_id):
-        moved = Message.objects.filter(conversation=source)
-        count = moved.count()
-        if parent_id:
-            loose = moved.filter(thread_rule__in=[ThreadRule.NEW, ThreadRule.LATE_PARENT])
-            loose.filter(in_reply_to=parent_id).update(thread_rule=ThreadRule.IN_REPLY_TO)
-            loose.filter(refs__ref=parent_id).update(thread_rule=ThreadRule.REFERENCES)
-        moved.update(conversation_id=target_id)
-        source.events.update(conversation_id=target_id)
-        source.notes.update(conversation_id=target_id)
-        Notification.objects.filter(conversation=source).update(conversation_id=target_id)
-        source.drafts.exclude(author__in=target.drafts.values("author")).update(
-            conversation_id=target_id
-        )
-        target.tags.add(*source.tags.all())
-        target.last_activity_at = max(target.last_activity_at, source.last_activity_at)
-        waiting = [t for t in (target.waiting_since, source.waiting_since) if t is not None]
-        target.waiting_since = min(waiting, default=None)
-        Conversation.objects.filter(pk=target_id).update(message_count=F("message_count") + count)
+    # locked: a reply queued meanwhile (``record_outbound``) must not be counted away
+    target = Conversation.objects.select_for_update().get(pk=target_id)
+    found = list(Conversation.objects.filter(pk__in=sources).exclude(pk=target_id))
+    log: list[Event] = []
+    for source in found:
+        moved = _move_contents(source, target, parent_id=parent_id)
+        log += _absorb(target, source)
         events.record(
-            "conversation.merged",
+            EventType.CONVERSATION_MERGED,
             mailbox_id=source.mailbox_id,
             conversation_id=target_id,
             merged=source.pk,
-            messages=count,
+            messages=moved,
             via=parent_id,
         )
         source.delete()
-    target.save(update_fields=["last_activity_at", "waiting_since"])
+    if not found:
+        return
+    target.snippet = _newest_snippet(target) or target.snippet
+    target.save(
+        update_fields=[
+            "message_count", "last_activity_at", "waiting_since", "unread", "snippet", "kind",
+            "kind_hint",
+        ]
+    )  # fmt: skip
+    events.record_many(log)
+
+
+def _move_contents(source: Conversation, target: Conversation, *, parent_id: str) -> int:
+    """Hang what ``source`` holds on ``target``; how many messages moved."""
+    moved = Message.objects.filter(conversation=source)
+    if parent_id:
+        loose = moved.filter(thread_rule__in=[ThreadRule.NEW, ThreadRule.LATE_PARENT])
+        loose.filter(in_reply_to=parent_id).update(thread_rule=ThreadRule.IN_REPLY_TO)
+        loose.filter(refs__ref=parent_id).update(thread_rule=ThreadRule.REFERENCES)
+    count = moved.update(conversation_id=target.pk)
+    source.events.update(conversation_id=target.pk)
+    source.notes.update(conversation_id=target.pk)
+    source.drafts.exclude(author__in=target.drafts.values("author")).update(
+        conversation_id=target.pk
+    )
+    target.tags.add(*source.tags.all())
+    return count
+
+
+def _absorb(target: Conversation, source: Conversation) -> list[Event]:
+    """The fields of ``target`` (in memory) once it holds ``source``'s messages too.
+
+    ``message_count`` adds the source's own count, which leaves out replies taken back.
+    """
+    target.message_count += source.message_count
+    target.last_activity_at = max(target.last_activity_at, source.last_activity_at)
+    waiting = [t for t in (target.waiting_since, source.waiting_since) if t is not None]
+    target.waiting_since = min(waiting, default=None)
+    target.unread = target.unread or source.unread
+    if source.kind == ConversationKind.NORMAL and target.kind != ConversationKind.NORMAL:
+        return [_set_kind(target, ConversationKind.NORMAL, actor_id=None, reason="person")]
+    return []
+
+
+def _newest_snippet(conv: Conversation) -> str:
+    """The snippet of ``conv``'s newest inbound mail, as ``receive_messages`` writes it."""
+    newest = (
+        conv.messages.filter(direction=Direction.IN)
+        .order_by("-received_at", "-pk")
+        .values_list("reply_text", "text")
+        .first()
+    )
+    return _snippet(*newest) if newest else ""
 
 
 def assign_conversation(conv: Conversation, *, assignee_id: int | None, actor_id: int) -> None:
@@ -362,7 +416,7 @@ def assign_conversation(conv: Conversation, *, assignee_id: int | None, actor_id
         conv.assignee_id = assignee_id
         fields = ["assignee"]
         events.record(
-            "conversation.assigned",
+            EventType.CONVERSATION_ASSIGNED,
             mailbox_id=conv.mailbox_id,
             conversation_id=conv.pk,
             actor_id=actor_id,
@@ -374,7 +428,6 @@ def assign_conversation(conv: Conversation, *, assignee_id: int | None, actor_id
             _set_status(conv, Status.OPEN, actor_id=actor_id, reason="claimed")
             fields.append("status")
         conv.save(update_fields=fields)
-        notify([assignee_id], Kind.ASSIGNED, conversation=conv, actor_id=actor_id)
 
 
 def mark_read(conv: Conversation, *, user_id: int) -> bool:
@@ -388,7 +441,7 @@ def mark_read(conv: Conversation, *, user_id: int) -> bool:
         changed = Conversation.objects.filter(pk=conv.pk, unread=True).update(unread=False)
         if changed:
             events.record(
-                "conversation.read",
+                EventType.CONVERSATION_READ,
                 mailbox_id=conv.mailbox_id,
                 conversation_id=conv.pk,
                 actor_id=user_id,
@@ -409,8 +462,6 @@ def claim(conv: Conversation, *, user_id: int) -> bool:
 
 
 def _agent_name(user_id: int | None) -> str:
-    from madoguchi.accounts.models import Agent
-
     if user_id is None:
         return ""
     agent = Agent.objects.filter(user_id=user_id).select_related("user").first()
@@ -428,7 +479,7 @@ def change_status(conv: Conversation, status: Status, *, actor_id: int) -> None:
 
 def _set_status(conv: Conversation, status: Status, *, actor_id: int, reason: str) -> None:
     events.record(
-        "conversation.status",
+        EventType.CONVERSATION_STATUS,
         mailbox_id=conv.mailbox_id,
         conversation_id=conv.pk,
         actor_id=actor_id,
@@ -443,32 +494,19 @@ def _set_status(conv: Conversation, status: Status, *, actor_id: int, reason: st
 def add_note(conv: Conversation, *, author_id: int, text: str) -> Note:
     """An internal note; caller checked ``author`` may see ``conv``.
 
-    Agents it mentions (``@sato``, ``@佐藤花子``) who may see the mailbox are notified.
+    Agents it mentions (``@sato``, ``@佐藤花子``) hear of it from ``notifications``, which
+    observes ``note.added``.
     """
     with transaction.atomic():
         note = Note.objects.create(conversation=conv, author_id=author_id, text=text.strip())
         events.record(
-            "note.added",
+            EventType.NOTE_ADDED,
             mailbox_id=conv.mailbox_id,
             conversation_id=conv.pk,
             actor_id=author_id,
             note=note.pk,
         )
-        if "@" in text or "＠" in text:
-            notify(mentioned(text, _mentionable(conv)), Kind.MENTIONED, conversation=conv,
-                   actor_id=author_id)  # fmt: skip
     return note
-
-
-def _mentionable(conv: Conversation) -> list[tuple[int, list[str]]]:
-    """Who a note on ``conv`` can mention: its mailbox's members and the admins."""
-    from madoguchi.accounts.models import Agent, Role
-
-    agents = Agent.objects.filter(
-        Q(user__memberships__mailbox_id=conv.mailbox_id) | Q(role=Role.ADMIN),
-        user__is_active=True,
-    ).select_related("user")
-    return [(a.user_id, [a.user.username, a.name]) for a in agents.distinct()]
 
 
 def tag_conversation(conv: Conversation, name: str, *, actor_id: int) -> Tag:
@@ -477,7 +515,7 @@ def tag_conversation(conv: Conversation, name: str, *, actor_id: int) -> Tag:
         tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
         if not conv.tags.filter(pk=tag.pk).exists():
             conv.tags.add(tag)
-            _record_tag("conversation.tagged", conv, tag, actor_id=actor_id)
+            _record_tag(EventType.CONVERSATION_TAGGED, conv, tag, actor_id=actor_id)
     return tag
 
 
@@ -485,10 +523,10 @@ def untag_conversation(conv: Conversation, tag: Tag, *, actor_id: int) -> None:
     with transaction.atomic():
         if conv.tags.filter(pk=tag.pk).exists():
             conv.tags.remove(tag)
-            _record_tag("conversation.untagged", conv, tag, actor_id=actor_id)
+            _record_tag(EventType.CONVERSATION_UNTAGGED, conv, tag, actor_id=actor_id)
 
 
-def _record_tag(type: str, conv: Conversation, tag: Tag, *, actor_id: int) -> None:
+def _record_tag(type: EventType, conv: Conversation, tag: Tag, *, actor_id: int) -> None:
     events.record(
         type, mailbox_id=conv.mailbox_id, conversation_id=conv.pk, actor_id=actor_id, tag=tag.name
     )
@@ -513,12 +551,66 @@ def start_outbound(
             last_activity_at=now,
         )
         events.record(
-            "conversation.started",
+            EventType.CONVERSATION_STARTED,
             mailbox_id=mailbox.pk,
             conversation_id=conv.pk,
             actor_id=author.pk,
         )
     return conv
+
+
+def record_outbound(
+    conv: Conversation, message: Message, *, held: bool, then: Status | None
+) -> None:
+    """``message``, an agent's mail, was just written in ``conv`` (queued, or ``held`` for
+    approval); its event is recorded. Caller holds the conversation's lock.
+
+    It counts as a message and as the latest activity. A queued one answers the customer,
+    who no longer waits ("waiting longest"); a held one does not yet, and ``then`` waits for
+    the approval (``release_outbound``). Whoever answers an unassigned conversation owns it,
+    and the status becomes ``then``, or in progress from new.
+    """
+    author_id = message.author_id
+    assert author_id is not None, "an outbound message has its author"
+    conv.last_activity_at = message.received_at
+    conv.message_count += 1
+    if not held:
+        conv.waiting_since = None
+    conv.save(update_fields=["waiting_since", "last_activity_at", "message_count"])
+    if conv.assignee_id is None:
+        assign_conversation(conv, assignee_id=author_id, actor_id=author_id)
+    target = (None if held else then) or (Status.OPEN if conv.status == Status.NEW else None)
+    if target and target != conv.status:
+        change_status(conv, target, actor_id=author_id)
+
+
+def release_outbound(conv: Conversation, *, then: Status | None, actor_id: int) -> None:
+    """A held reply of ``conv`` was approved by ``actor_id`` and leaves: it answers the
+    customer now, and the status becomes ``then`` (what its author chose)."""
+    conv.waiting_since, conv.last_activity_at = None, timezone.now()
+    conv.save(update_fields=["waiting_since", "last_activity_at"])
+    if then and then != conv.status:
+        change_status(conv, then, actor_id=actor_id)
+
+
+def undo_outbound(
+    conv: Conversation,
+    *,
+    actor_id: int,
+    waiting_since: datetime | None,
+    status: Status | None = None,
+) -> None:
+    """An agent's mail of ``conv`` will not leave (taken back, or sent back by a reviewer).
+
+    It no longer counts; ``status`` (the status before it, for a take-back) comes back, and
+    the customer waits since ``waiting_since`` (the outbox knows which replies still
+    answer them). Its event is recorded by the caller.
+    """
+    if status and status != conv.status:
+        change_status(conv, status, actor_id=actor_id)
+    conv.waiting_since = waiting_since
+    conv.message_count = max(conv.message_count - 1, 0)
+    conv.save(update_fields=["waiting_since", "message_count"])
 
 
 def mark_not_automated(conv: Conversation, *, actor_id: int, always: str = "") -> None:
@@ -529,9 +621,9 @@ def mark_not_automated(conv: Conversation, *, actor_id: int, always: str = "") -
     """
     with transaction.atomic():
         if conv.kind != ConversationKind.NORMAL:
-            event = _set_kind(conv, ConversationKind.NORMAL, actor_id=actor_id, reason="marked")
-            if always:
-                event.data["always"] = always
+            event = _set_kind(
+                conv, ConversationKind.NORMAL, actor_id=actor_id, reason="marked", always=always
+            )
             events.record_many([event])
         conv.kind_hint = ""
         if conv.status == Status.NEW:
@@ -564,7 +656,7 @@ def apply_kinds(changes: list[KindChange], *, models: Any = None) -> list[Conver
     )
     log = []
     for conv in moved:
-        log.append(Ev(type="conversation.kind", mailbox_id=conv.mailbox_id,
+        log.append(Ev(type=EventType.CONVERSATION_KIND.value, mailbox_id=conv.mailbox_id,
                       conversation_id=conv.pk, data={"before": conv.kind, "after": "normal",
                                                      "reason": "reclassified"}))  # fmt: skip
         conv.kind = ConversationKind.NORMAL

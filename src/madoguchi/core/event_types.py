@@ -113,7 +113,7 @@ SPECS: dict[EventType, Spec] = {
     _T.CONVERSATION_STARTED: _conv(),
     _T.CONVERSATION_ASSIGNED: _conv(["before", "after"], ["after_name", "reason"], notifies=True),
     _T.CONVERSATION_STATUS: _conv(["before", "after"], ["reason"]),
-    _T.CONVERSATION_KIND: _conv(["before", "after", "reason"]),
+    _T.CONVERSATION_KIND: _conv(["before", "after", "reason"], ["always"]),
     _T.CONVERSATION_MERGED: _conv(["merged"], ["messages", "via"]),
     _T.CONVERSATION_READ: _conv(quiet=True),
     _T.CONVERSATION_TAGGED: _conv(["tag"]),

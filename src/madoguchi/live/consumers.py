@@ -56,7 +56,7 @@ def _who(user: User) -> tuple[int, str, frozenset[int]] | None:
     agent = agent_of(user)
     if agent is None or not user.is_active:
         return None
-    return user.pk, agent.name, frozenset(visible_mailboxes(user).values_list("pk", flat=True))
+    return user.pk, agent.name, frozenset(visible_mailboxes(agent).values_list("pk", flat=True))
 
 
 def _missed(after: int, agent_id: int, mailboxes: frozenset[int]) -> list[str] | None:
@@ -74,10 +74,14 @@ def _missed(after: int, agent_id: int, mailboxes: frozenset[int]) -> list[str] |
 
 
 def _mailbox_of(user: User, conversation_id: int) -> int | None:
+    from madoguchi.accounts.queries import agent_of
     from madoguchi.conversations.queries import access_conversation
 
+    agent = agent_of(user)  # again: the role may have changed since the socket opened
+    if agent is None:
+        return None
     try:
-        return access_conversation(user, conversation_id).mailbox_id
+        return access_conversation(agent, conversation_id).mailbox_id
     except Http404:
         return None
 

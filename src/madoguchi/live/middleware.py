@@ -1,7 +1,9 @@
 """Mark each page with the newest event id, read before the view reads anything.
 
 The page's live connection asks for events after it: a change committed while the view
-was reading is then sent again (harmless) rather than lost.
+was reading is then sent again (harmless) rather than lost. Requests the page's script
+makes for its live updates (header ``X-Live``: the fragments, a page fetched again) start
+no connection, so they skip the query.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ class LiveCursorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method == "GET" and request.user.is_authenticated:
+        if (
+            request.method == "GET"
+            and request.user.is_authenticated
+            and "X-Live" not in request.headers
+        ):
             request.live_after = Event.objects.aggregate(top=Max("id"))["top"] or 0  # type: ignore[attr-defined]
         return self.get_response(request)

@@ -21,6 +21,7 @@ from madoguchi import mail
 from madoguchi.conversations import actions as conversations
 from madoguchi.conversations.models import Conversation, Message
 from madoguchi.core import events
+from madoguchi.core.event_types import EventType
 from madoguchi.mail_in import kinds, parser, threading
 from madoguchi.mail_in.models import RawMessage, RawStatus
 from madoguchi.mail_in.parser import ParseFailure, Result
@@ -151,7 +152,9 @@ def fail(raw: RawMessage, reason: str) -> None:
             pk=raw.pk, status__in=[RawStatus.PENDING, RawStatus.FAILED]
         ).update(status=RawStatus.FAILED, error=reason, attempts=F("attempts") + 1)
         if changed:
-            events.record("ingest.failed", mailbox_id=raw.mailbox_id, raw=raw.pk, error=reason)
+            events.record(
+                EventType.INGEST_FAILED, mailbox_id=raw.mailbox_id, raw=raw.pk, error=reason
+            )
     raw.status = RawStatus.FAILED
     raw.error = reason
 
@@ -279,7 +282,9 @@ def ingest_safely(
         log.exception("ingest of raw message %s failed", raw.pk)
         with transaction.atomic():
             _finish([raw.pk], RawStatus.FAILED, "".join(traceback.format_exception(exc))[-8000:])
-            events.record("ingest.failed", mailbox_id=raw.mailbox_id, raw=raw.pk, error=str(exc))
+            events.record(
+                EventType.INGEST_FAILED, mailbox_id=raw.mailbox_id, raw=raw.pk, error=str(exc)
+            )
         return []
 
 

@@ -1,10 +1,13 @@
 """Replies: queue in the durable outbox, take back within the undo window, deliver.
 
-``queue_reply`` writes the Message, its composed bytes (Outbox) and the events in one
-transaction and schedules delivery after the mailbox's undo window. ``deliver`` sends with
-retries and backoff; a permanent failure keeps the server's answer on the conversation.
-A crash after the server accepted a mail but before it was marked sent sends it again on
-restart with the same Message-ID (at-least-once), never zero times.
+Every outbound mail takes one path (``_queue``): compose it (``outgoing``), pass the send
+guard, store the message, its files, its bytes (Outbox) and its event in one transaction,
+let ``conversations`` count it (status, owner, waiting time), and schedule delivery after
+the mailbox's undo window. ``deliver`` sends with retries and backoff; a permanent failure
+keeps the server's answer on the conversation. A crash after the server accepted a mail
+but before it was marked sent sends it again on restart with the same Message-ID
+(at-least-once), never zero times. Nobody is notified from here: ``notifications``
+observes the events (approval asked, approved, sent back).
 """
 
 from __future__ import annotations
@@ -13,21 +16,16 @@ import email
 import enum
 import hashlib
 import hmac
-import re
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import format_datetime, formataddr
+from email.utils import formataddr
 from functools import partial
-from html import escape
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from madoguchi.accounts.models import Agent, Membership, Role
 from madoguchi.conversations import actions as conversations
 from madoguchi.conversations.models import (
     Attachment,
@@ -38,61 +36,51 @@ from madoguchi.conversations.models import (
     Status,
     ThreadRule,
 )
-from madoguchi.conversations.queries import Marks, changes_since, reply_source
+from madoguchi.conversations.queries import Marks, changes_since
 from madoguchi.core import blobs, events
+from madoguchi.core.event_types import EventType
 from madoguchi.mail import Address
 from madoguchi.mail import header_values as safe
-from madoguchi.mail.compose import OutAttachment, Outgoing, build
+from madoguchi.mail.compose import OutAttachment
 from madoguchi.mail.tokens import make_message_id
-from madoguchi.mail_out import drafts, smtp
+from madoguchi.mail_out import drafts, outgoing, smtp
+from madoguchi.mail_out.approval import needs_approval, reviewers_of
 from madoguchi.mail_out.models import Outbox, OutboxStatus
+from madoguchi.mail_out.outgoing import (
+    Content,
+    Outbound,
+    fill_sender_format,
+    reply_recipients,
+    sender_for,
+)
 from madoguchi.mailboxes.models import Mailbox
-from madoguchi.notifications.actions import notify
-from madoguchi.notifications.models import Kind
+
+#: The web layer reads the composing and approval helpers through here too.
+__all__ = [
+    "MAX_ATTEMPTS",
+    "UNSENT",
+    "Approval",
+    "Content",
+    "Stale",
+    "approve",
+    "cancel",
+    "deliver",
+    "digest_of",
+    "fill_sender_format",
+    "may_take_back",
+    "needs_approval",
+    "queue_forward",
+    "queue_reply",
+    "reply_recipients",
+    "reviewers_of",
+    "send_back",
+    "sender_for",
+    "start_conversation",
+]
 
 MAX_ATTEMPTS = 8
 #: Replies that did not (and will not, as they are) reach the customer.
 UNSENT = (OutboxStatus.CANCELLED, OutboxStatus.AWAITING, OutboxStatus.RETURNED)
-MAX_REFERENCES = 20
-
-
-_PLACEHOLDER = re.compile(r"\{(agent|mailbox)\}")
-
-
-def fill_sender_format(template: str, agent: str, mailbox: str) -> str:
-    """``{agent} ({mailbox})`` filled in one pass. Not ``str.format``: an admin's template
-    with ``{agent:>999999999}`` would build a gigabyte, and a name that contains
-    ``{mailbox}`` must not be filled in again."""
-    values = {"agent": agent, "mailbox": mailbox}
-    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template[:200])
-
-
-def sender_for(mailbox: Mailbox, author: User) -> Address:
-    """The From of mail ``author`` writes from ``mailbox``: "Sato (Support)" <support@…>."""
-    agent = Agent.objects.filter(user=author).first()
-    name = agent.name if agent else author.get_username()
-    display = (
-        fill_sender_format(mailbox.sender_format, name, mailbox.name) if mailbox.name else name
-    )
-    return Address(safe.one_line(display, limit=200), mailbox.address)
-
-
-def _last_inbound(conv: Conversation) -> Message | None:
-    return conv.messages.filter(direction=Direction.IN).order_by("-pk").first()
-
-
-def reply_recipients(conv: Conversation, *, reply_all: bool) -> tuple[list[Address], list[Address]]:
-    """To and Cc for a reply to the newest inbound mail of a participant (Reply-To wins
-    over From): a newcomer's mail never picks them (``conversations.participants``)."""
-    last = reply_source(conv)
-    if last is None:
-        return [], []
-    to = [Address(n, e) for n, e in last.reply_to] or [Address(last.from_name, last.from_email)]
-    if not reply_all:
-        return to, []
-    ours = {conv.mailbox.address.lower(), *(a.email.lower() for a in to)}
-    cc = [Address(n, e) for n, e in [*last.to, *last.cc] if e.lower() not in ours]
-    return to, list({a.email.lower(): a for a in cc}.values())
 
 
 class Stale(Exception):
@@ -101,15 +89,6 @@ class Stale(Exception):
     def __init__(self, changes: list[Message | Note]) -> None:
         super().__init__(f"{len(changes)} new item(s) since the reply was begun")
         self.changes = changes
-
-
-@dataclass(frozen=True)
-class Content:
-    """What the agent wrote: plain text, optionally sanitized HTML, and files."""
-
-    text: str
-    html: str = ""
-    attachments: list[OutAttachment] = field(default_factory=list)
 
 
 def queue_reply(
@@ -131,15 +110,13 @@ def queue_reply(
     write happen under a lock on the conversation, so of two replies begun on the same
     state and sent at once exactly one is queued.
     """
-    last = _last_inbound(conv)
-    subject = (
-        conv.subject if conv.subject.lower().startswith(("re:", "re：")) else f"Re: {conv.subject}"
-    )
-    return _queue(
-        conv, author=author, subject=subject, to=to, cc=cc or [], then=then,
-        content=Content(text, html, attachments or []), seen=seen,
-        in_reply_to=last.message_id if last else "", references=_references(last),
+    last = outgoing.last_inbound(conv)
+    mail = outgoing.compose(
+        conv, author, subject=outgoing.reply_subject(conv), to=to, cc=cc or [],
+        content=Content(text, html, attachments or []),
+        in_reply_to=last.message_id if last else "", references=outgoing.references(last),
     )  # fmt: skip
+    return _queue(conv, author=author, mail=mail, then=then, seen=seen)
 
 
 def queue_forward(
@@ -158,29 +135,17 @@ def queue_forward(
     It stays in the conversation and carries our signed Message-ID, so their answer
     threads back here.
     """
-    subject = source.subject or conv.subject
-    if not subject.lower().startswith(("fwd:", "fw:")):
-        subject = f"Fwd: {subject}"
-    header = "\n".join(
-        [
-            "---------- Forwarded message ----------",
-            f"From: {_named(source.from_name, source.from_email)}",
-            f"Date: {format_datetime(source.date or source.received_at)}",
-            f"Subject: {source.subject}",
-            f"To: {', '.join(_named(n, e) for n, e in source.to)}",
-        ]
-    )
-    body = f"{text.rstrip()}\n\n{header}\n\n{source.text}"
     files = list(attachments or [])
     if with_attachments:
         files += [
             OutAttachment(a.filename, a.content_type, blobs.read(a.sha256))
             for a in source.attachments.filter(inline=False)
         ]
-    return _queue(
-        conv, author=author, subject=subject, to=to, cc=cc or [], then=None,
-        content=Content(body, "", files), in_reply_to="", references=[],
+    mail = outgoing.compose(
+        conv, author, subject=outgoing.forward_subject(conv, source), to=to, cc=cc or [],
+        content=Content(outgoing.forward_text(text, source), "", files),
     )  # fmt: skip
+    return _queue(conv, author=author, mail=mail, then=None)
 
 
 def start_conversation(
@@ -197,120 +162,131 @@ def start_conversation(
     """A new outbound conversation to a customer, owned by its author, in progress."""
     with transaction.atomic():
         conv = conversations.start_outbound(mailbox, customer=to[0], subject=subject, author=author)
-        return _queue(
-            conv, author=author, subject=subject, to=to, cc=cc or [], then=None,
-            content=Content(text, html, attachments or []), in_reply_to="", references=[],
+        mail = outgoing.compose(
+            conv, author, subject=subject, to=to, cc=cc or [],
+            content=Content(text, html, attachments or []),
         )  # fmt: skip
-
-
-def _named(name: str, email: str) -> str:
-    return f"{name} <{email}>" if name else email
+        return _queue(conv, author=author, mail=mail, then=None)
 
 
 def _queue(
     conv: Conversation,
     *,
     author: User,
-    subject: str,
-    to: list[Address],
-    cc: list[Address],
+    mail: Outbound,
     then: Status | None,
-    content: Content,
-    in_reply_to: str,
-    references: list[str],
     seen: Marks | None = None,
 ) -> Message:
-    signature = conv.mailbox.signature.strip()
-    body = content.text.rstrip() + (f"\n\n{signature}\n" if signature else "\n")
-    html = content.html
-    if html and signature:
-        html += "<p>" + escape(signature).replace("\n", "<br>") + "</p>"
-    sender = sender_for(conv.mailbox, author)
-    now = timezone.now()
+    """The one way out for a composed mail: guard, persist, then deliver after commit."""
     with transaction.atomic():
-        # the lock orders concurrent sends (SQLite: the IMMEDIATE transaction already does)
-        Conversation.objects.select_for_update().filter(pk=conv.pk).first()
-        conv.refresh_from_db()
-        if seen is not None and (changes := changes_since(conv, seen)):
-            raise Stale(changes)
-        message = Message.objects.create(
-            mailbox=conv.mailbox,
-            conversation=conv,
-            direction=Direction.OUT,
-            author=author,
-            dedupe_key="",
-            subject=safe.one_line(subject)[:998],
-            from_name=sender.name,
-            from_email=sender.email,
-            to=[[a.name, a.email] for a in to],
-            cc=[[a.name, a.email] for a in cc],
-            date=now,
-            received_at=now,
-            text=body,
-            html=html,
-            reply_text=body,
-            thread_rule=ThreadRule.OWN,
-            in_reply_to=in_reply_to,
-        )
-        message.message_id = make_message_id(
-            settings.SECRET_KEY.encode(),
-            conversation_id=conv.pk,
-            message_id=message.pk,
-            domain=conv.mailbox.domain,
-        )
-        message.dedupe_key = message.message_id
-        message.save(update_fields=["message_id", "dedupe_key"])
-        _store_attachments(message, content.attachments)
-        data = _mail_of(message, references=references, attachments=content.attachments)
-        held = needs_approval(conv.mailbox, author)
-        outbox = Outbox.objects.create(
-            message=message,
-            data=data,
-            envelope_from=conv.mailbox.address,
-            recipients=[a.email for a in [*to, *cc]],
-            previous_status=conv.status,
-            send_after=now + timedelta(seconds=conv.mailbox.undo_seconds),
-            status=OutboxStatus.AWAITING if held else OutboxStatus.QUEUED,
-            then_status=then.value if held and then else "",
-        )
-        if not held:  # answered: the customer no longer waits on us ("waiting longest")
-            conv.waiting_since = None
-        _record("approval.requested" if held else "message.queued", message, actor_id=author.pk)
-        conv.last_activity_at = now
-        conv.message_count += 1
-        conv.save(update_fields=["waiting_since", "last_activity_at", "message_count"])
-        if conv.assignee_id is None:  # whoever answers an unassigned conversation owns it
-            conversations.assign_conversation(conv, assignee_id=author.pk, actor_id=author.pk)
-        target = (None if held else then) or (Status.OPEN if conv.status == Status.NEW else None)
-        if target and target != conv.status:
-            conversations.change_status(conv, target, actor_id=author.pk)
-        if held:
-            notify(reviewers_of(conv.mailbox), Kind.APPROVAL_ASKED, conversation=conv,
-                   actor_id=author.pk)  # fmt: skip
-        else:
-            _schedule(outbox)
+        _guard(conv, seen)
+        outbox = _persist(conv, author, mail, then=then)
+    if outbox.status == OutboxStatus.QUEUED:
+        _schedule(outbox)  # on commit: at once here, or when an enclosing transaction ends
+    return outbox.message
+
+
+def _guard(conv: Conversation, seen: Marks | None) -> None:
+    """The send guard: lock ``conv`` (ordering concurrent sends; on SQLite the IMMEDIATE
+    transaction already does) and raise ``Stale`` if a message or a note came after what
+    the author saw. ``conv`` is read again under the lock."""
+    Conversation.objects.select_for_update().filter(pk=conv.pk).first()
+    conv.refresh_from_db()
+    if seen is not None and (changes := changes_since(conv, seen)):
+        raise Stale(changes)
+
+
+def _persist(conv: Conversation, author: User, mail: Outbound, *, then: Status | None) -> Outbox:
+    """Store the message, its files, its bytes and its event; ``conversations`` counts it
+    (waiting time, owner, status). A reply held for approval waits in the outbox."""
+    held = needs_approval(conv.mailbox, author)
+    message = _store_message(conv, author, mail)
+    _store_attachments(message, mail.attachments)
+    outbox = Outbox.objects.create(
+        message=message,
+        data=outgoing.mail_of(message, references=mail.references, attachments=mail.attachments),
+        envelope_from=conv.mailbox.address,
+        recipients=mail.recipients,
+        previous_status=conv.status,
+        send_after=message.received_at + timedelta(seconds=conv.mailbox.undo_seconds),
+        status=OutboxStatus.AWAITING if held else OutboxStatus.QUEUED,
+        then_status=str(then) if held and then else "",  # Status, or its value
+    )
+    kind = EventType.APPROVAL_REQUESTED if held else EventType.MESSAGE_QUEUED
+    _record(kind, message, actor_id=author.pk)
+    conversations.record_outbound(conv, message, held=held, then=then)
+    return outbox
+
+
+def _store_message(conv: Conversation, author: User, mail: Outbound) -> Message:
+    """The outbound Message, with our signed Message-ID (it needs the row's id)."""
+    now = timezone.now()
+    message = Message.objects.create(
+        mailbox=conv.mailbox,
+        conversation=conv,
+        direction=Direction.OUT,
+        author=author,
+        dedupe_key="",
+        subject=mail.subject,
+        from_name=mail.sender.name,
+        from_email=mail.sender.email,
+        to=[[a.name, a.email] for a in mail.to],
+        cc=[[a.name, a.email] for a in mail.cc],
+        date=now,
+        received_at=now,
+        text=mail.text,
+        html=mail.html,
+        reply_text=mail.text,
+        thread_rule=ThreadRule.OWN,
+        in_reply_to=mail.in_reply_to,
+    )
+    message.message_id = make_message_id(
+        settings.SECRET_KEY.encode(),
+        conversation_id=conv.pk,
+        message_id=message.pk,
+        domain=conv.mailbox.domain,
+    )
+    message.dedupe_key = message.message_id
+    message.save(update_fields=["message_id", "dedupe_key"])
     return message
 
 
-def needs_approval(mailbox: Mailbox, author: User) -> bool:
-    """Agents' replies wait for a manager when the mailbox, or their membership, says so."""
-    agent = Agent.objects.filter(user=author).first()
-    if agent is None or agent.role != Role.AGENT:
-        return False  # managers and admins are the reviewers
-    return (
-        mailbox.replies_need_approval
-        or Membership.objects.filter(mailbox=mailbox, user=author, needs_approval=True).exists()
+def _store_attachments(message: Message, files: list[OutAttachment]) -> None:
+    rows = []
+    for att in files:  # named as compose.build will name them in the mail
+        digest = hashlib.sha256(att.data).hexdigest()
+        blobs.store(digest, att.data)
+        rows.append(
+            Attachment(
+                message=message,
+                filename=safe.file_name(att.filename),
+                content_type=safe.content_type(att.content_type),
+                size=len(att.data),
+                sha256=digest,
+            )
+        )
+    Attachment.objects.bulk_create(rows)
+
+
+def _record(
+    type: EventType, message: Message, *, actor_id: int | None = None, **data: object
+) -> None:
+    events.record(
+        type,
+        mailbox_id=message.mailbox_id,
+        conversation_id=message.conversation_id,
+        actor_id=actor_id,
+        message=message.pk,
+        **data,
     )
 
 
-def reviewers_of(mailbox: Mailbox) -> list[int]:
-    """Who may approve replies from ``mailbox``: its managers, and every admin."""
-    return list(
-        Agent.objects.filter(user__is_active=True)
-        .filter(Q(role=Role.ADMIN) | Q(role=Role.MANAGER, user__memberships__mailbox=mailbox))
-        .values_list("user_id", flat=True)
-        .distinct()
-    )
+def _schedule(outbox: Outbox) -> None:
+    """Enqueue delivery once the transaction commits, to run when the undo window ends."""
+    from madoguchi.mail_out.tasks import deliver_outbound
+
+    task = deliver_outbound.using(run_after=outbox.send_after)
+    transaction.on_commit(partial(task.enqueue, outbox.pk))
 
 
 class Approval(enum.Enum):
@@ -340,20 +316,16 @@ def approve(
             return Approval.GONE
         if shown is not None and not hmac.compare_digest(shown, digest_of(outbox)):
             return Approval.CHANGED
-        conv = message.conversation
         edited = text is not None and text.strip() != message.text.strip()
         if edited:
             _recompose(message, outbox, str(text))
-        now = timezone.now()
-        outbox.status, outbox.send_after, outbox.reviewed_by = OutboxStatus.QUEUED, now, reviewer
+        outbox.status, outbox.reviewed_by = OutboxStatus.QUEUED, reviewer
+        outbox.send_after = timezone.now()
         fields = ["status", "send_after", "reviewed_by", *(["data"] if edited else [])]
         outbox.save(update_fields=fields)
-        _record("approval.approved", message, actor_id=reviewer.pk, edited=edited)
-        conv.waiting_since, conv.last_activity_at = None, now
-        conv.save(update_fields=["waiting_since", "last_activity_at"])
-        if outbox.then_status and outbox.then_status != conv.status:
-            conversations.change_status(conv, Status(outbox.then_status), actor_id=reviewer.pk)
-        notify([message.author_id], Kind.APPROVED, conversation=conv, actor_id=reviewer.pk)
+        _record(EventType.APPROVAL_APPROVED, message, actor_id=reviewer.pk, edited=edited)
+        then = Status(outbox.then_status) if outbox.then_status else None
+        conversations.release_outbound(message.conversation, then=then, actor_id=reviewer.pk)
         _schedule(outbox)
     return Approval.APPROVED
 
@@ -371,27 +343,18 @@ def send_back(message: Message, *, reviewer: User, comment: str) -> bool:
         outbox.status, outbox.reviewed_by = OutboxStatus.RETURNED, reviewer
         outbox.save(update_fields=["status", "reviewed_by"])
         note = conversations.add_note(conv, author_id=reviewer.pk, text=comment)
-        _record("approval.returned", message, actor_id=reviewer.pk, note=note.pk)
-        conv.message_count = max(conv.message_count - 1, 0)
-        conv.save(update_fields=["message_count"])
+        _record(EventType.APPROVAL_RETURNED, message, actor_id=reviewer.pk, note=note.pk)
+        # a held reply never answered the customer: their wait stays as it is
+        conversations.undo_outbound(conv, actor_id=reviewer.pk, waiting_since=conv.waiting_since)
         if message.author is not None:
-            text = _without_signature(message.text, conv.mailbox)
+            text = outgoing.without_signature(message.text, conv.mailbox)
             drafts.save(conv, message.author, to=_typed(message.to), cc=_typed(message.cc),
                         text=text, html=message.html)  # fmt: skip
-        notify([message.author_id], Kind.RETURNED, conversation=conv, actor_id=reviewer.pk)
     return True
 
 
 def _typed(addresses: list[list[str]]) -> str:
     return ", ".join(formataddr((name, email)) for name, email in addresses)
-
-
-def _without_signature(text: str, mailbox: Mailbox) -> str:
-    signature = mailbox.signature.strip()
-    body = text.rstrip()
-    if signature and body.endswith(signature):
-        body = body[: -len(signature)]
-    return body.rstrip()
 
 
 def _recompose(message: Message, outbox: Outbox, text: str) -> None:
@@ -405,78 +368,9 @@ def _recompose(message: Message, outbox: Outbox, text: str) -> None:
     message.text = message.reply_text = text.rstrip() + "\n"
     message.html = ""
     message.save(update_fields=["text", "reply_text", "html"])
-    outbox.data = _mail_of(message, references=references, attachments=files, date=timezone.now())
-
-
-def _mail_of(
-    message: Message,
-    *,
-    references: list[str],
-    attachments: list[OutAttachment],
-    date: datetime | None = None,
-) -> bytes:
-    """The bytes of an outbound message, from what the Message row holds."""
-    return build(
-        Outgoing(
-            sender=Address(message.from_name, message.from_email),
-            to=[Address(n, e) for n, e in message.to],
-            cc=[Address(n, e) for n, e in message.cc],
-            subject=message.subject,
-            text=message.text,
-            message_id=message.message_id,
-            date=date or message.date or timezone.now(),
-            in_reply_to=message.in_reply_to or None,
-            references=references,
-            charset=message.mailbox.outbound_charset,
-            html=message.html or None,
-            attachments=attachments,
-        )
+    outbox.data = outgoing.mail_of(
+        message, references=references, attachments=files, date=timezone.now()
     )
-
-
-def _store_attachments(message: Message, files: list[OutAttachment]) -> None:
-    rows = []
-    for att in files:  # named as compose.build will name them in the mail
-        digest = hashlib.sha256(att.data).hexdigest()
-        blobs.store(digest, att.data)
-        rows.append(
-            Attachment(
-                message=message,
-                filename=safe.file_name(att.filename),
-                content_type=safe.content_type(att.content_type),
-                size=len(att.data),
-                sha256=digest,
-            )
-        )
-    Attachment.objects.bulk_create(rows)
-
-
-def _record(type: str, message: Message, *, actor_id: int | None = None, **data: object) -> None:
-    events.record(
-        type,
-        mailbox_id=message.mailbox_id,
-        conversation_id=message.conversation_id,
-        actor_id=actor_id,
-        message=message.pk,
-        **data,
-    )
-
-
-def _references(last: Message | None) -> list[str]:
-    if last is None or not last.message_id:
-        return []
-    known = list(last.refs.order_by("pk").values_list("ref", flat=True))
-    chain = [r for r in known if r != last.in_reply_to] + (
-        [last.in_reply_to] if last.in_reply_to else []
-    )
-    return [*chain[-(MAX_REFERENCES - 1) :], last.message_id]
-
-
-def _schedule(outbox: Outbox) -> None:
-    from madoguchi.mail_out.tasks import deliver_outbound
-
-    task = deliver_outbound.using(run_after=outbox.send_after)
-    transaction.on_commit(partial(task.enqueue, outbox.pk))
 
 
 def may_take_back(message: Message, user: User) -> bool:
@@ -487,7 +381,9 @@ def may_take_back(message: Message, user: User) -> bool:
 def cancel(message: Message, *, actor: User) -> bool:
     """Undo: take a queued reply back before it leaves. False when it is too late.
 
-    Raises ``PermissionDenied`` unless ``may_take_back``: another agent's reply is theirs.
+    The conversation's status before the reply comes back, and the customer waits again
+    if nothing else answered them. Raises ``PermissionDenied`` unless ``may_take_back``:
+    another agent's reply is theirs.
     """
     if not may_take_back(message, actor):
         raise PermissionDenied("only its author or a manager may take a reply back")
@@ -498,12 +394,11 @@ def cancel(message: Message, *, actor: User) -> bool:
         outbox.status = OutboxStatus.CANCELLED
         outbox.save(update_fields=["status"])
         conv = message.conversation
-        _record("message.cancelled", message, actor_id=actor.pk)
-        if outbox.previous_status and outbox.previous_status != conv.status:
-            conversations.change_status(conv, Status(outbox.previous_status), actor_id=actor.pk)
-        conv.waiting_since = _waiting_since(conv)
-        conv.message_count = max(conv.message_count - 1, 0)
-        conv.save(update_fields=["waiting_since", "message_count"])
+        _record(EventType.MESSAGE_CANCELLED, message, actor_id=actor.pk)
+        before = Status(outbox.previous_status) if outbox.previous_status else None
+        conversations.undo_outbound(
+            conv, actor_id=actor.pk, status=before, waiting_since=_waiting_since(conv)
+        )
     return True
 
 
@@ -516,7 +411,7 @@ def _waiting_since(conv: Conversation) -> datetime | None:
         .values_list("received_at", flat=True)
         .first()
     )
-    last_in = _last_inbound(conv)
+    last_in = outgoing.last_inbound(conv)
     if last_in is None or (answered and answered >= last_in.received_at):
         return None
     return last_in.received_at
@@ -524,6 +419,26 @@ def _waiting_since(conv: Conversation) -> datetime | None:
 
 def deliver(outbox_id: int) -> str:
     """Send one queued mail if it is due; retry later on a temporary failure."""
+    outbox = _claim(outbox_id)
+    if isinstance(outbox, str):
+        return outbox
+    mailbox = outbox.message.mailbox
+    if mailbox.keeps_mail_locally:  # the demo mailbox: nothing leaves
+        _sent(outbox, kept=True)
+        return "kept locally (demo)"
+    try:
+        smtp.send(mailbox, outbox.envelope_from, list(outbox.recipients), bytes(outbox.data))
+    except smtp.PartlyRefused as exc:
+        _sent(outbox, partly=exc)  # it left for the others: sent, with the refusals kept
+    except smtp.DeliveryError as exc:
+        return _failed(outbox, exc)
+    else:
+        _sent(outbox)
+    return "sent"
+
+
+def _claim(outbox_id: int) -> Outbox | str:
+    """The outbox row, marked sending (an attempt more), if it is due; else why not."""
     with transaction.atomic():
         outbox = (
             Outbox.objects.select_for_update()
@@ -538,20 +453,10 @@ def deliver(outbox_id: int) -> str:
             return "not yet"
         outbox.status, outbox.attempts = OutboxStatus.SENDING, outbox.attempts + 1
         outbox.save(update_fields=["status", "attempts"])
-    message = outbox.message
-    from madoguchi.demo import keeps_mail_locally
+    return outbox
 
-    kept = keeps_mail_locally(message.mailbox)
-    partly: smtp.PartlyRefused | None = None
-    if not kept:
-        try:
-            smtp.send(
-                message.mailbox, outbox.envelope_from, list(outbox.recipients), bytes(outbox.data)
-            )
-        except smtp.PartlyRefused as exc:
-            partly = exc  # it left for the others: sent, with the refusals kept
-        except smtp.DeliveryError as exc:
-            return _failed(outbox, exc)
+
+def _sent(outbox: Outbox, *, partly: smtp.PartlyRefused | None = None, kept: bool = False) -> None:
     with transaction.atomic():
         outbox.status, outbox.sent_at = OutboxStatus.SENT, timezone.now()
         outbox.last_error = str(partly)[:2000] if partly else ""
@@ -560,11 +465,12 @@ def deliver(outbox_id: int) -> str:
         outbox.save(
             update_fields=["status", "sent_at", "last_error", "error_reason", "kept_locally"]
         )
-        _record("message.sent", message, **({"kept_locally": True} if kept else {}))
-    return "kept locally (demo)" if kept else "sent"
+        _record(EventType.MESSAGE_SENT, outbox.message, **({"kept_locally": True} if kept else {}))
 
 
 def _failed(outbox: Outbox, error: smtp.DeliveryError) -> str:
+    """A temporary failure is tried again later (backoff: 30 s doubling, at most 1 h, up to
+    ``MAX_ATTEMPTS``); a permanent one, or the last, marks the mail failed."""
     message = outbox.message
     with transaction.atomic():
         outbox.last_error, outbox.error_reason = str(error)[:2000], error.reason.value
@@ -575,11 +481,12 @@ def _failed(outbox: Outbox, error: smtp.DeliveryError) -> str:
                 seconds=min(30 * 2 ** (outbox.attempts - 1), 3600)
             )
             outbox.save(update_fields=[*fields, "send_after"])
-            _record("message.retrying", message, error=outbox.last_error,
+            _record(EventType.MESSAGE_RETRYING, message, error=outbox.last_error,
                     reason=outbox.error_reason, attempt=outbox.attempts)  # fmt: skip
             _schedule(outbox)
             return "retrying"
         outbox.status = OutboxStatus.FAILED
         outbox.save(update_fields=fields)
-        _record("message.failed", message, error=outbox.last_error, reason=outbox.error_reason)
+        _record(EventType.MESSAGE_FAILED, message, error=outbox.last_error,
+                reason=outbox.error_reason)  # fmt: skip
     return "failed"

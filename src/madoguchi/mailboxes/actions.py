@@ -11,6 +11,7 @@ from django.db import transaction
 from madoguchi.accounts import audit
 from madoguchi.accounts.models import AuditAction
 from madoguchi.core import events
+from madoguchi.core.event_types import EventType
 from madoguchi.mailboxes.models import Mailbox
 
 EDITABLE = {
@@ -53,7 +54,10 @@ def create_mailbox(address: str, *, actor_id: int | None = None, **fields: Any) 
     with transaction.atomic():
         mailbox.save()
         events.record(
-            "mailbox.created", mailbox_id=mailbox.pk, actor_id=actor_id, address=mailbox.address
+            EventType.MAILBOX_CREATED,
+            mailbox_id=mailbox.pk,
+            actor_id=actor_id,
+            address=mailbox.address,
         )
         audit.record(AuditAction.MAILBOX_CREATED, actor=actor_id, target=mailbox.address)
     return mailbox
@@ -73,7 +77,7 @@ def update_mailbox(mailbox: Mailbox, *, actor_id: int | None = None, **fields: A
         mailbox.save()
         if changed:
             events.record(
-                "mailbox.updated", mailbox_id=mailbox.pk, actor_id=actor_id, fields=changed
+                EventType.MAILBOX_UPDATED, mailbox_id=mailbox.pk, actor_id=actor_id, fields=changed
             )
             audit.record(AuditAction.MAILBOX_SETTINGS, actor=actor_id, target=mailbox.address,
                          fields=changed)  # fmt: skip
@@ -91,7 +95,7 @@ def add_person_sender(mailbox: Mailbox, entry: str, *, actor_id: int | None) -> 
     mailbox.person_senders = "\n".join([*mailbox.person_sender_list, entry])
     Mailbox.objects.filter(pk=mailbox.pk).update(person_senders=mailbox.person_senders)
     events.record(
-        "mailbox.person_sender_added", mailbox_id=mailbox.pk, actor_id=actor_id, entry=entry
+        EventType.MAILBOX_PERSON_SENDER_ADDED, mailbox_id=mailbox.pk, actor_id=actor_id, entry=entry
     )
     audit.record(AuditAction.MAILBOX_SETTINGS, actor=actor_id, target=mailbox.address,
                  fields=["person_senders"], added=entry)  # fmt: skip

@@ -20,6 +20,10 @@ class AfterFetch(models.TextChoices):
     MOVE = "move", _("move to a folder")
 
 
+#: The shared address of the demo mailbox (``madoguchi.demo``).
+DEMO_ADDRESS = "support@demo.madoguchi.test"
+
+
 class Mailbox(models.Model):
     """A shared address such as support@example.jp."""
 
@@ -78,6 +82,14 @@ class Mailbox(models.Model):
     def person_sender_list(self) -> list[str]:
         """The entries of ``person_senders``: lower-case addresses and domains."""
         return [line.strip().lower() for line in self.person_senders.splitlines() if line.strip()]
+
+    @property
+    def keeps_mail_locally(self) -> bool:
+        """The demo mailbox (``madoguchi run --demo``) has no outgoing server: what it "sends"
+        is kept here, marked as such (``Outbox.kept_locally``) and readable as the raw mail,
+        never sent anywhere. Once someone gives it an outgoing server, it sends like any other
+        mailbox."""
+        return self.address == DEMO_ADDRESS and not self.smtp_host
 
     @property
     def has_imap(self) -> bool:

@@ -1,8 +1,9 @@
 """Every notification is made here, in the caller's transaction, with its event.
 
-The event (``notification.created``, data ``to``) is what the hub pushes to that agent's
-tabs only (the bell count, a browser notification); an agent who asked for mail gets one
-from a task after commit.
+The callers are the observers of ``notifications.observers``: the apps below never call
+here, they record events. The event (``notification.created``, data ``to``) is what the hub
+pushes to that agent's tabs only (the bell count, a browser notification); an agent who
+asked for mail gets one from a task after commit.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from collections.abc import Iterable
 from datetime import timedelta
 from email.utils import make_msgid
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
 from madoguchi.core import events
+from madoguchi.core.event_types import EventType
 from madoguchi.notifications import addresses
 from madoguchi.notifications.models import ConfirmedAddress, Kind, Notification
 
@@ -27,35 +29,44 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
     from madoguchi.conversations.models import Conversation
+    from madoguchi.core.models import Event
 
 log = logging.getLogger("madoguchi.notifications")
 
 
-def notify(
-    user_ids: Iterable[int | None], kind: Kind, *, conversation: Conversation, actor_id: int | None
-) -> list[Notification]:
-    """Tell these agents (never the one who did it) that ``kind`` happened on ``conversation``."""
-    return notify_each(
-        [(u, conversation) for u in dict.fromkeys(user_ids)], kind, actor_id=actor_id
-    )
+class Tell(NamedTuple):
+    """One agent to tell about one conversation."""
+
+    user_id: int | None
+    conversation_id: int
+    mailbox_id: int
 
 
-def notify_each(
-    pairs: list[tuple[int | None, Conversation]], kind: Kind, *, actor_id: int | None
-) -> list[Notification]:
-    """``notify`` for many (agent, conversation) pairs at once: one ingest batch, say."""
+def notify(user_ids: Iterable[int | None], kind: Kind, *, about: Event) -> list[Notification]:
+    """Tell these agents (never the one who did it) that ``kind`` happened: what ``about``
+    (an event of one conversation) records."""
+    assert about.conversation_id is not None and about.mailbox_id is not None
+    tells = [Tell(u, about.conversation_id, about.mailbox_id) for u in dict.fromkeys(user_ids)]
+    return notify_each(tells, kind, actor_id=about.actor_id)
+
+
+def notify_each(tells: Iterable[Tell], kind: Kind, *, actor_id: int | None) -> list[Notification]:
+    """``notify`` for many agents and conversations at once (one ingest batch, say): one
+    insert of notifications, one of events, and one query for who wants mail."""
     from madoguchi.accounts.models import Agent
 
-    wanted = [(u, c) for u, c in pairs if u is not None and u != actor_id]
+    wanted = [(u, t) for t in tells if (u := t.user_id) is not None and u != actor_id]
     if not wanted:
         return []
     made = Notification.objects.bulk_create(
-        Notification(user_id=u, kind=kind, conversation=c, actor_id=actor_id) for u, c in wanted
+        Notification(user_id=u, kind=kind, conversation_id=t.conversation_id, actor_id=actor_id)
+        for u, t in wanted
     )
     events.record_many([
-        events.build("notification.created", mailbox_id=c.mailbox_id, conversation_id=c.pk,
-                     actor_id=actor_id, to=n.user_id, kind=kind.value, notification=n.pk)
-        for n, (_, c) in zip(made, wanted, strict=True)
+        events.build(EventType.NOTIFICATION_CREATED, mailbox_id=t.mailbox_id,
+                     conversation_id=t.conversation_id, actor_id=actor_id, to=n.user_id,
+                     kind=kind.value, notification=n.pk)
+        for n, (_, t) in zip(made, wanted, strict=True)
     ])  # fmt: skip
     by_mail = set(
         Agent.objects.filter(
@@ -165,7 +176,7 @@ def ask_to_confirm(user: User) -> bool:
 
     digest = hashlib.sha256(email.encode()).hexdigest()[:16]  # the address itself stays out
     recent = Event.objects.filter(
-        type="notification.address_asked",
+        type=EventType.NOTIFICATION_ADDRESS_ASKED.value,
         actor_id=user.pk,
         created_at__gt=timezone.now() - addresses.RESEND_AFTER,
         data__address=digest,
@@ -175,7 +186,7 @@ def ask_to_confirm(user: User) -> bool:
     from madoguchi.notifications.tasks import mail_confirmation
 
     with transaction.atomic():
-        events.record("notification.address_asked", actor_id=user.pk, address=digest)
+        events.record(EventType.NOTIFICATION_ADDRESS_ASKED, actor_id=user.pk, address=digest)
         transaction.on_commit(partial(mail_confirmation.enqueue, user.pk, email))
     return True
 
@@ -191,7 +202,7 @@ def confirm_address(user: User, token: str) -> bool:
         ConfirmedAddress.objects.update_or_create(
             user=user, defaults={"email": email, "confirmed_at": timezone.now()}
         )
-        events.record("notification.address_confirmed", actor_id=user.pk)
+        events.record(EventType.NOTIFICATION_ADDRESS_CONFIRMED, actor_id=user.pk)
     return True
 
 

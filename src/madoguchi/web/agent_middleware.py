@@ -1,4 +1,8 @@
-"""Activate the signed-in agent's language and time zone for the request."""
+"""Load the signed-in agent once per request, and activate their language and time zone.
+
+``request.agent`` is the ``Agent`` (with its user attached, no second query) or None; views
+read it through ``web.current`` and hand it to every permission check.
+"""
 
 from __future__ import annotations
 

@@ -12,15 +12,14 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from madoguchi.accounts.models import Agent
 from madoguchi.accounts.queries import require_reviewer
 from madoguchi.conversations.models import Direction, Message
 from madoguchi.mail import ParsedMail, parse
@@ -28,6 +27,7 @@ from madoguchi.mail.rich import show_link_targets
 from madoguchi.mail_out import actions as outbox
 from madoguchi.mail_out.models import Outbox, OutboxStatus
 from madoguchi.mailboxes.queries import visible_mailboxes
+from madoguchi.web.current import AgentRequest, agent_required
 
 #: The rendered HTML reply, inside ``<iframe sandbox srcdoc>`` (no scripts, own origin).
 _FRAME = (
@@ -75,10 +75,10 @@ class Review:
 PAGE = 20
 
 
-def waiting(user: User) -> QuerySet[Message]:
+def waiting(agent: Agent) -> QuerySet[Message]:
     return (
         Message.objects.filter(
-            outbox__status=OutboxStatus.AWAITING, mailbox__in=visible_mailboxes(user)
+            outbox__status=OutboxStatus.AWAITING, mailbox__in=visible_mailboxes(agent)
         )
         .select_related("conversation", "mailbox", "author__agent", "outbox")
         .order_by("pk")
@@ -113,17 +113,16 @@ def _review(message: Message, form: ReviewForm | None) -> Review:
     )
 
 
-@login_required
-def approvals(request: HttpRequest) -> HttpResponse:
-    require_reviewer(request.user)
+@agent_required
+def approvals(request: AgentRequest) -> HttpResponse:
+    require_reviewer(request.agent)
     return _page(request, {})
 
 
 def _page(
-    request: HttpRequest, forms_by_id: dict[int, ReviewForm], status: int = 200
+    request: AgentRequest, forms_by_id: dict[int, ReviewForm], status: int = 200
 ) -> HttpResponse:
-    assert isinstance(request.user, User)
-    queue = waiting(request.user)
+    queue = waiting(request.agent)
     items = [_review(m, forms_by_id.get(m.pk)) for m in queue[:PAGE]]
     more = max(queue.count() - PAGE, 0) if len(items) == PAGE else 0
     return render(request, "conversations/approvals.html", {
@@ -131,13 +130,12 @@ def _page(
     }, status=status)  # fmt: skip
 
 
-@login_required
+@agent_required
 @require_POST
-def review(request: HttpRequest, message_id: int) -> HttpResponse:
-    require_reviewer(request.user)
-    assert isinstance(request.user, User)
+def review(request: AgentRequest, message_id: int) -> HttpResponse:
+    require_reviewer(request.agent)
     message = (
-        Message.objects.filter(pk=message_id, mailbox__in=visible_mailboxes(request.user))
+        Message.objects.filter(pk=message_id, mailbox__in=visible_mailboxes(request.agent))
         .select_related("conversation__mailbox")
         .first()
     )

@@ -8,15 +8,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.accounts.models import AuditAction, AuditEntry
 from madoguchi.accounts.queries import require_admin
+from madoguchi.web.current import AgentRequest, agent_required
 
 PAGE = 50
 
@@ -62,9 +62,9 @@ def entries(filters: dict[str, Any]) -> QuerySet[AuditEntry]:
     return rows
 
 
-@login_required
-def audit_log(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+@agent_required
+def audit_log(request: AgentRequest) -> HttpResponse:
+    require_admin(request.agent)
     form = AuditFilter(request.GET or None)
     if request.GET and not form.is_valid():
         context = {"form": form, "rows": [], "older": ""}

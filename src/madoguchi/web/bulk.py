@@ -1,35 +1,33 @@
 """Bulk changes from the inbox list: assign, status and tag many conversations at once.
 
 Each conversation is checked on its own: ids the user may not see are skipped as if they
-did not exist, and an assignee who is not a member of a conversation's mailbox is refused
-for that conversation only. Every change goes through the same actions as on one
-conversation, so each writes its own Events.
+did not exist, and an assignee who may not take a conversation's mailbox (the one rule,
+``mailboxes.queries.assignable_in``) is refused for that conversation only. Every change
+goes through the same actions as on one conversation, so each writes its own Events.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from madoguchi.accounts.models import Membership
 from madoguchi.conversations import actions
 from madoguchi.conversations.models import Conversation, Status
 from madoguchi.core import params
-from madoguchi.mailboxes.queries import visible_mailboxes
+from madoguchi.mailboxes.queries import assignable_in, visible_mailboxes
 from madoguchi.web.conversation_forms import BulkForm
+from madoguchi.web.current import AgentRequest, agent_required
 
 
-@login_required
+@agent_required
 @require_POST
-def bulk(request: HttpRequest) -> HttpResponse:
+def bulk(request: AgentRequest) -> HttpResponse:
     back = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
     if not safe or not back.startswith("/"):  # redirect("inf") would look "inf" up as a view
@@ -46,17 +44,20 @@ def bulk(request: HttpRequest) -> HttpResponse:
                 messages.error(request, str(error))
         return redirect(back)
     data = form.cleaned_data
-    user_id = int(request.user.pk)  # type: ignore[arg-type]
+    user_id = request.agent.user_id
     convs = list(
-        Conversation.objects.filter(pk__in=data["ids"], mailbox__in=visible_mailboxes(request.user))
+        Conversation.objects.filter(
+            pk__in=data["ids"], mailbox__in=visible_mailboxes(request.agent)
+        )
     )
     changed, refused = 0, 0
     assign, assignee = _assignee(data["assignee"], user_id)
-    # "me" and "nobody" are allowed wherever the user may look; anyone else must be a member
-    allowed = None if assignee is None or assignee == user_id else _member_of(assignee, convs)
+    # "nobody" fits everywhere; anyone else (me too) by the one rule, ``assignable_in``
+    boxes = {conv.mailbox_id for conv in convs}
+    allowed = boxes if assignee is None else assignable_in(boxes, assignee)
     with transaction.atomic():
         for conv in convs:
-            if assign and allowed is not None and conv.mailbox_id not in allowed:
+            if assign and conv.mailbox_id not in allowed:
                 refused += 1
             elif assign:
                 actions.assign_conversation(conv, assignee_id=assignee, actor_id=user_id)
@@ -93,14 +94,3 @@ def _assignee(value: str, user_id: int) -> tuple[bool, int | None]:
     if value == "none":
         return True, None
     return True, params.parse_id(value)  # None for what only looks like a number ("²")
-
-
-def _member_of(user_id: int, convs: list[Conversation]) -> set[int]:
-    """The mailboxes (of ``convs``) that the active user ``user_id`` is a member of."""
-    if not User.objects.filter(pk=user_id, is_active=True).exists():
-        return set()
-    return set(
-        Membership.objects.filter(
-            user_id=user_id, mailbox_id__in={c.mailbox_id for c in convs}
-        ).values_list("mailbox_id", flat=True)
-    )

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from madoguchi.conversations import actions, queries
-from madoguchi.conversations.models import Conversation, Kind, Message, Status
+from madoguchi.conversations.models import Conversation, Message, Status
 from madoguchi.core import blobs, params
 from madoguchi.mail_out import actions as outbox
-from madoguchi.mail_out import drafts
+from madoguchi.mail_out import approval, drafts, outgoing
 from madoguchi.mail_out.models import Draft, Outbox
 from madoguchi.mailboxes.models import Mailbox
-from madoguchi.mailboxes.queries import access_mailbox, visible_mailboxes
+from madoguchi.mailboxes.queries import access_mailbox, assignable, assignees, visible_mailboxes
 from madoguchi.web.conversation_forms import NoteForm, ReplyForm, TagForm
+from madoguchi.web.current import AgentRequest, agent_required
+from madoguchi.web.fragments import automated, fragment_url
+from madoguchi.web.rail import rail_of
 from madoguchi.web.rows import rows_for
 
 #: Mail HTML runs nothing, loads nothing from outside, and is sandboxed even if opened alone.
@@ -28,29 +29,29 @@ MAIL_POLICY = (
 INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    first = visible_mailboxes(request.user).first()
+@agent_required
+def home(request: AgentRequest) -> HttpResponse:
+    first = visible_mailboxes(request.agent).order_by("pk").first()
     if first is None:
         return render(request, "conversations/empty.html")
     return redirect("mailbox", mailbox_id=first.pk, tab="new")
 
 
-@login_required
-def mailbox_list(request: HttpRequest, mailbox_id: int, tab: str) -> HttpResponse:
-    mailbox = access_mailbox(request.user, mailbox_id)
+@agent_required
+def mailbox_list(request: AgentRequest, mailbox_id: int, tab: str) -> HttpResponse:
+    mailbox = access_mailbox(request.agent, mailbox_id)
     return _list(request, mailbox=mailbox, view=None, tab=tab)
 
 
-@login_required
-def view_list(request: HttpRequest, view: str, tab: str) -> HttpResponse:
+@agent_required
+def view_list(request: AgentRequest, view: str, tab: str) -> HttpResponse:
     if view not in queries.VIEWS:
         raise Http404("no such view")
     return _list(request, mailbox=None, view=view, tab=tab)
 
 
 def _list(
-    request: HttpRequest, *, mailbox: Mailbox | None, view: str | None, tab: str
+    request: AgentRequest, *, mailbox: Mailbox | None, view: str | None, tab: str
 ) -> HttpResponse:
     if tab not in queries.TABS:
         raise Http404("no such tab")
@@ -60,31 +61,28 @@ def _list(
         raise params.BadParameter("after", "not a position in the list")
     sort = params.get_choice(request, "sort", queries.SORTS, default="activity")
     rows, cursor = queries.inbox(
-        request.user, mailbox=mailbox, view=view, tab=tab, after=after, sort=sort
+        request.agent, mailbox=mailbox, view=view, tab=tab, after=after, sort=sort
     )
-    scope = mailbox.conversations.all() if mailbox else queries.scope(request.user, view)
-    members = (
-        User.objects.filter(
-            memberships__mailbox__in=[mailbox] if mailbox else visible_mailboxes(request.user)
-        )
-        .select_related("agent")
-        .distinct()
-    )
+    scope = mailbox.conversations.all() if mailbox else queries.scope(request.agent, view)
+    boxes = [mailbox.pk] if mailbox else [mb.pk for mb, _ in rail_of(request)]
+    where: dict[str, object] = {"mailbox": mailbox.pk} if mailbox else {"view": view}
     return render(request, "conversations/inbox.html", {
         "mailbox": mailbox, "view": view, "tab": tab,
         "rows": rows_for(rows, waiting=sort == "waiting"), "sort": sort,
         "next": cursor.token() if cursor else None, "counts": queries.tab_counts(scope),
-        "tabs": queries.TABS, "members": members, "statuses": Status,
+        "tabs": queries.TABS, "members": assignees(boxes), "statuses": Status,
+        "live_rows": fragment_url("live_rows", where, tab=tab, sort=sort),
+        "live_counts": fragment_url("live_counts", where, tab=tab),
     })  # fmt: skip
 
 
-@login_required
-def conversation(request: HttpRequest, pk: int) -> HttpResponse:
-    conv = queries.access_conversation(request.user, pk)
+@agent_required
+def conversation(request: AgentRequest, pk: int) -> HttpResponse:
+    conv = queries.access_conversation(request.agent, pk)
     reply_all = params.get_flag(request, "all")
     actions.mark_read(conv, user_id=_uid(request))
     form = _reply_form(conv, reply_all=reply_all)
-    draft = drafts.find(conv, request.user)  # type: ignore[arg-type]
+    draft = drafts.find(conv, request.user)
     if draft is not None and not reply_all:
         form.initial.update({"to": draft.to, "cc": draft.cc, "text": draft.text,
                              "html": draft.html})  # fmt: skip
@@ -92,7 +90,7 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _render_conversation(
-    request: HttpRequest,
+    request: AgentRequest,
     conv: Conversation,
     *,
     form: ReplyForm,
@@ -102,36 +100,43 @@ def _render_conversation(
     draft: Draft | None = None,
     stale: list[object] | None = None,
 ) -> HttpResponse:
-    members = User.objects.filter(memberships__mailbox=conv.mailbox).select_related("agent")
-    history = queries.customer_history(request.user, conv)
-    timeline = queries.timeline(conv, before=params.get_id(request, "before"))
+    history = queries.customer_history(request.agent, conv)
+    before = params.get_id(request, "before")
+    timeline = queries.timeline(conv, before=before)
+    undo_id = params.get_id(request, "sent")
     return render(request, "conversations/conversation.html", {
         "conv": conv, "mailbox": conv.mailbox, "timeline": timeline,
-        "members": members, "statuses": Status, "history": history, "form": form,
-        "sender": outbox.sender_for(conv.mailbox, request.user),  # type: ignore[arg-type]
-        "undo_id": params.get_id(request, "sent"),
-        "newcomers": queries.newcomers(conv),
+        "members": assignees([conv.mailbox_id]), "statuses": Status, "history": history,
+        "form": form, "sender": outgoing.sender_for(conv.mailbox, request.user),
+        "undo_id": undo_id, "newcomers": queries.newcomers(conv),
         "note_form": note_form or NoteForm(), "tag_form": tag_form or TagForm(), "draft": draft,
-        "tags": conv.tags.order_by("name"), "all_tags": queries.known_tags(request.user),
-        "stale": stale, "held": outbox.needs_approval(conv.mailbox, request.user),  # type: ignore[arg-type]
-        "reviewer": request.user.pk in outbox.reviewers_of(conv.mailbox),
-        **_automated(conv),
+        "tags": conv.tags.order_by("name"), "all_tags": queries.known_tags(request.agent),
+        "stale": stale, "held": approval.needs_approval(conv.mailbox, request.user),
+        "reviewer": request.user.pk in approval.reviewers_of(conv.mailbox),
+        "shown": _shown(request, conv, form),
+        "live_items": fragment_url("live_items", {}, pk=conv.pk, sent=undo_id or ""),
+        "older": before is not None,
+        "live_counts": fragment_url("live_counts", {"mailbox": conv.mailbox_id}),
+        **automated(conv),
     }, status=status)  # fmt: skip
 
 
-def _automated(conv: Conversation) -> dict[str, object]:
-    """What the "not automated" form shows: the evidence and the sender's entries."""
-    if conv.kind == Kind.NORMAL:
-        return {}
-    entries = queries.sender_entries(queries.first_sender(conv))
-    return {"kind_reason": queries.kind_reason(conv), "sender_entries": entries}
+def _shown(request: AgentRequest, conv: Conversation, form: ReplyForm) -> queries.Shown:
+    """How far the page's timeline goes, for its live updates (``fragments.items``)."""
+    seen = queries.marks(conv) if form.is_bound else None
+    message = seen.message_id if seen else form.initial.get("seen_message", 0)
+    note = seen.note_id if seen else form.initial.get("seen_note", 0)
+    event = getattr(request, "live_after", None)
+    if event is None:  # a form sent back (400, 409): not stamped by the live middleware
+        event = conv.events.order_by("-pk").values_list("pk", flat=True).first() or 0
+    return queries.Shown(int(message or 0), int(note or 0), int(event))
 
 
-@login_required
+@agent_required
 @xframe_options_sameorigin
-def message_html(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
-    conv = queries.access_conversation(request.user, pk)
-    message = queries.access_message(request.user, conv, message_id)
+def message_html(request: AgentRequest, pk: int, message_id: int) -> HttpResponse:
+    conv = queries.access_conversation(request.agent, pk)
+    message = queries.access_message(request.agent, conv, message_id)
     images = " https: http:" if request.GET.get("images") == "1" else ""
     doc = (
         '<!doctype html><html><head><meta charset="utf-8"><base target="_blank">'
@@ -143,10 +148,10 @@ def message_html(request: HttpRequest, pk: int, message_id: int) -> HttpResponse
     return response
 
 
-@login_required
-def message_raw(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
-    conv = queries.access_conversation(request.user, pk)
-    message = queries.access_message(request.user, conv, message_id)
+@agent_required
+def message_raw(request: AgentRequest, pk: int, message_id: int) -> HttpResponse:
+    conv = queries.access_conversation(request.agent, pk)
+    message = queries.access_message(request.agent, conv, message_id)
     outbound = Outbox.objects.filter(message=message).first()
     if message.raw is not None:
         data = bytes(message.raw.data)
@@ -159,9 +164,9 @@ def message_raw(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
     return response
 
 
-@login_required
-def attachment(request: HttpRequest, pk: int) -> FileResponse:
-    att = queries.access_attachment(request.user, pk)
+@agent_required
+def attachment(request: AgentRequest, pk: int) -> FileResponse:
+    att = queries.access_attachment(request.agent, pk)
     inline = att.content_type in INLINE_TYPES and request.GET.get("preview") == "1"
     return FileResponse(
         blobs.path_for(att.sha256).open("rb"),
@@ -171,30 +176,22 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
     )
 
 
-@login_required
+@agent_required
 @require_POST
-def assign(request: HttpRequest, pk: int) -> HttpResponse:
-    conv = queries.access_conversation(request.user, pk)
+def assign(request: AgentRequest, pk: int) -> HttpResponse:
+    conv = queries.access_conversation(request.agent, pk)
     who = params.get_text(request, "assignee", max_length=20, post=True)
-    if who == "me":
-        assignee: int | None = request.user.pk
-    elif who == "":
-        assignee = None
-    else:
-        member = User.objects.filter(
-            pk=params.parse_id(who) or 0, memberships__mailbox=conv.mailbox
-        ).first()
-        if member is None:
-            return _back(request, conv.pk, error="assignee")
-        assignee = member.pk
+    assignee = _uid(request) if who == "me" else params.parse_id(who) if who else None
+    if who and (assignee is None or not assignable(conv.mailbox, assignee)):
+        return _back(request, conv.pk, error="assignee")
     actions.assign_conversation(conv, assignee_id=assignee, actor_id=_uid(request))
     return _back(request, conv.pk)
 
 
-@login_required
+@agent_required
 @require_POST
-def status(request: HttpRequest, pk: int) -> HttpResponse:
-    conv = queries.access_conversation(request.user, pk)
+def status(request: AgentRequest, pk: int) -> HttpResponse:
+    conv = queries.access_conversation(request.agent, pk)
     value = request.POST.get("status", "")
     if value not in Status.values:
         return _back(request, conv.pk, error="status")
@@ -202,11 +199,11 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(request, conv.pk)
 
 
-@login_required
+@agent_required
 @require_POST
-def not_automated(request: HttpRequest, pk: int) -> HttpResponse:
+def not_automated(request: AgentRequest, pk: int) -> HttpResponse:
     """This is not automated mail (これは自動送信ではない): back to new mail, perhaps for good."""
-    conv = queries.access_conversation(request.user, pk)
+    conv = queries.access_conversation(request.agent, pk)
     always = request.POST.get("always", "")
     entry = queries.sender_entries(queries.first_sender(conv)).get(always, "") if always else ""
     if always and not entry:
@@ -222,40 +219,39 @@ def sent_redirect(message: Message) -> HttpResponse:
     return response
 
 
-def _uid(request: HttpRequest) -> int:
-    assert request.user.pk is not None  # views are login_required
-    return int(request.user.pk)
+def _uid(request: AgentRequest) -> int:
+    return request.agent.user_id
 
 
-def _back(request: HttpRequest, pk: int, *, error: str = "") -> HttpResponse:
+def _back(request: AgentRequest, pk: int, *, error: str = "") -> HttpResponse:
     response = redirect("conversation", pk=pk)
     if error:
         response["Location"] += f"?error={error}"
     return response
 
 
-@login_required
+@agent_required
 @require_POST
-def reply(request: HttpRequest, pk: int) -> HttpResponse:
-    conv = queries.access_conversation(request.user, pk)
+def reply(request: AgentRequest, pk: int) -> HttpResponse:
+    conv = queries.access_conversation(request.agent, pk)
     form = ReplyForm(request.POST, request.FILES, max_bytes=conv.mailbox.max_message_bytes)
     if not form.is_valid():
         return _render_conversation(request, conv, form=form, status=400)
     then = {"done": Status.DONE, "hold": Status.HOLD}.get(form.cleaned_data["then"])
     try:
         message = outbox.queue_reply(
-            conv, author=request.user, text=form.cleaned_data["text"],  # type: ignore[arg-type]
+            conv, author=request.user, text=form.cleaned_data["text"],
             to=form.cleaned_data["to"], cc=form.cleaned_data["cc"], then=then,
             html=form.cleaned_data["html"], attachments=form.files_out(),
             seen=form.seen(),
         )  # fmt: skip
     except outbox.Stale as refused:
         return _stale(request, conv, refused)
-    drafts.discard(conv, request.user)  # type: ignore[arg-type]
+    drafts.discard(conv, request.user)
     return sent_redirect(message)
 
 
-def _stale(request: HttpRequest, conv: Conversation, refused: outbox.Stale) -> HttpResponse:
+def _stale(request: AgentRequest, conv: Conversation, refused: outbox.Stale) -> HttpResponse:
     """Refused by the send guard: show what came, keep what they wrote, now against it.
 
     Sending again is "send anyway"; it is refused again only if yet more arrives.
@@ -266,7 +262,7 @@ def _stale(request: HttpRequest, conv: Conversation, refused: outbox.Stale) -> H
     form = ReplyForm(data, max_bytes=conv.mailbox.max_message_bytes)
     form.is_valid()
     fields = {name: data.get(name, "") for name in ("to", "cc", "text", "html")}
-    draft = drafts.save(conv, request.user, **fields)  # type: ignore[arg-type]
+    draft = drafts.save(conv, request.user, **fields)
     return _render_conversation(
         request,
         conv,
@@ -277,20 +273,20 @@ def _stale(request: HttpRequest, conv: Conversation, refused: outbox.Stale) -> H
     )
 
 
-@login_required
+@agent_required
 @require_POST
-def undo(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
-    conv = queries.access_conversation(request.user, pk)
-    message = queries.access_message(request.user, conv, message_id)
-    if not outbox.cancel(message, actor=request.user):  # type: ignore[arg-type]
+def undo(request: AgentRequest, pk: int, message_id: int) -> HttpResponse:
+    conv = queries.access_conversation(request.agent, pk)
+    message = queries.access_message(request.agent, conv, message_id)
+    if not outbox.cancel(message, actor=request.user):
         return _back(request, conv.pk, error="undo")
     return _back(request, conv.pk)
 
 
-@login_required
+@agent_required
 @require_POST
-def note(request: HttpRequest, pk: int) -> HttpResponse:
-    conv = queries.access_conversation(request.user, pk)
+def note(request: AgentRequest, pk: int) -> HttpResponse:
+    conv = queries.access_conversation(request.agent, pk)
     form = NoteForm(request.POST)
     if not form.is_valid():
         return _refused(request, conv, note_form=form)
@@ -300,7 +296,9 @@ def note(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def _refused(request: HttpRequest, conv: Conversation, **forms: NoteForm | TagForm) -> HttpResponse:
+def _refused(
+    request: AgentRequest, conv: Conversation, **forms: NoteForm | TagForm
+) -> HttpResponse:
     """The conversation again, with the refused form's messages beside its fields."""
     return _render_conversation(
         request,
@@ -322,10 +320,10 @@ def _reply_form(conv: Conversation, *, reply_all: bool = False) -> ReplyForm:
     )  # fmt: skip
 
 
-@login_required
+@agent_required
 @require_POST
-def tag(request: HttpRequest, pk: int) -> HttpResponse:
-    conv = queries.access_conversation(request.user, pk)
+def tag(request: AgentRequest, pk: int) -> HttpResponse:
+    conv = queries.access_conversation(request.agent, pk)
     form = TagForm(request.POST)
     if not form.is_valid():
         return _refused(request, conv, tag_form=form)
@@ -333,10 +331,10 @@ def tag(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(request, conv.pk)
 
 
-@login_required
+@agent_required
 @require_POST
-def untag(request: HttpRequest, pk: int, tag_id: int) -> HttpResponse:
-    conv = queries.access_conversation(request.user, pk)
+def untag(request: AgentRequest, pk: int, tag_id: int) -> HttpResponse:
+    conv = queries.access_conversation(request.agent, pk)
     found = conv.tags.filter(pk=tag_id).first()
     if found is None:
         raise Http404("no such tag on this conversation")

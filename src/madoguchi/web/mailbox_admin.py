@@ -9,7 +9,6 @@ section.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,25 +21,26 @@ from madoguchi.accounts.queries import require_admin
 from madoguchi.mailboxes import actions
 from madoguchi.mailboxes.models import Mailbox
 from madoguchi.web.connection_check import check_imap, check_smtp
+from madoguchi.web.current import AgentRequest, agent_required
 from madoguchi.web.mailbox_forms import SECTIONS, MailboxForm
 
 
-@login_required
-def mailbox_admin(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user)
+@agent_required
+def mailbox_admin(request: AgentRequest) -> HttpResponse:
+    require_admin(request.agent)
     mailboxes = list(Mailbox.objects.annotate(members=Count("memberships")).order_by("address"))
     lost = [mb for mb in mailboxes if mb.lost_passwords]
     return render(request, "admin/mailboxes.html", {"mailboxes": mailboxes, "lost": lost})
 
 
-@login_required
-def mailbox_new(request: HttpRequest) -> HttpResponse:
-    return _edit(request, require_admin(request.user), Mailbox())
+@agent_required
+def mailbox_new(request: AgentRequest) -> HttpResponse:
+    return _edit(request, require_admin(request.agent), Mailbox())
 
 
-@login_required
-def mailbox_edit(request: HttpRequest, mailbox_id: int) -> HttpResponse:
-    admin = require_admin(request.user)
+@agent_required
+def mailbox_edit(request: AgentRequest, mailbox_id: int) -> HttpResponse:
+    admin = require_admin(request.agent)
     mailbox = Mailbox.objects.filter(pk=mailbox_id).first()
     if mailbox is None:
         raise Http404("no such mailbox")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -13,19 +11,15 @@ from madoguchi.mailboxes.queries import visible_mailboxes
 from madoguchi.notifications import actions
 from madoguchi.notifications.models import Notification
 from madoguchi.notifications.text import describe
+from madoguchi.web.current import AgentRequest, agent_required
 
 SHOWN = 100
 
 
-def _me(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # views are login_required
-    return request.user
-
-
-def _own(request: HttpRequest, pk: int) -> Notification:
+def _own(request: AgentRequest, pk: int) -> Notification:
     found = (
         Notification.objects.select_related("actor__agent", "conversation")
-        .filter(pk=pk, user=_me(request))
+        .filter(pk=pk, user_id=request.agent.user_id)
         .first()
     )
     if found is None:
@@ -33,22 +27,22 @@ def _own(request: HttpRequest, pk: int) -> Notification:
     return found
 
 
-def _openable(request: HttpRequest, rows: list[Notification]) -> set[int]:
+def _openable(request: AgentRequest, rows: list[Notification]) -> set[int]:
     """The conversations of ``rows`` the reader may still open (one query)."""
     ids = {n.conversation_id for n in rows if n.conversation_id is not None}
     if not ids:
         return set()
     return set(
         Conversation.objects.filter(
-            pk__in=ids, mailbox__in=visible_mailboxes(request.user)
+            pk__in=ids, mailbox__in=visible_mailboxes(request.agent)
         ).values_list("pk", flat=True)
     )
 
 
-@login_required
-def notification_list(request: HttpRequest) -> HttpResponse:
+@agent_required
+def notification_list(request: AgentRequest) -> HttpResponse:
     rows = list(
-        Notification.objects.filter(user=_me(request))
+        Notification.objects.filter(user_id=request.agent.user_id)
         .select_related("actor__agent", "conversation")
         .order_by("-pk")[:SHOWN]
     )
@@ -57,8 +51,8 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     return render(request, "notifications/list.html", {"items": items})
 
 
-@login_required
-def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+@agent_required
+def notification_open(request: AgentRequest, pk: int) -> HttpResponse:
     n = _own(request, pk)
     actions.mark_read(n.user_id, [n.pk])
     if n.conversation_id is None or n.conversation_id not in _openable(request, [n]):
@@ -66,15 +60,15 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("conversation", pk=n.conversation_id)
 
 
-@login_required
-def notification_json(request: HttpRequest, pk: int) -> JsonResponse:
+@agent_required
+def notification_json(request: AgentRequest, pk: int) -> JsonResponse:
     n = _own(request, pk)
     title, body, url = describe(n, can_open=n.conversation_id in _openable(request, [n]))
     return JsonResponse({"title": title, "body": body, "url": url})
 
 
-@login_required
+@agent_required
 @require_POST
-def notifications_read(request: HttpRequest) -> HttpResponse:
-    actions.mark_read(_me(request).pk)
+def notifications_read(request: AgentRequest) -> HttpResponse:
+    actions.mark_read(request.agent.user_id)
     return redirect("notifications")

@@ -14,7 +14,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
@@ -28,6 +27,7 @@ from madoguchi.accounts import passwords
 from madoguchi.accounts.models import Agent
 from madoguchi.accounts.queries import require_admin
 from madoguchi.notifications import password_mail
+from madoguchi.web.current import AgentRequest, agent_required
 
 
 class ChangeForm(auth_forms.PasswordChangeForm):
@@ -131,12 +131,12 @@ def password_reset_complete(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/password_reset_complete.html")
 
 
-@login_required
+@agent_required
 @require_POST
-def agent_password_link(request: HttpRequest, agent_id: int) -> HttpResponse:
+def agent_password_link(request: AgentRequest, agent_id: int) -> HttpResponse:
     """An admin makes a one-time link for an agent to choose a new password, to pass on in
     person or by chat, or has it mailed to the agent."""
-    admin = require_admin(request.user)
+    admin = require_admin(request.agent)
     agent = Agent.objects.select_related("user").filter(pk=agent_id).first()
     if agent is None:
         raise Http404("no such agent")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from madoguchi.accounts import actions
@@ -13,13 +11,12 @@ from madoguchi.core import params
 from madoguchi.notifications import actions as notifications
 from madoguchi.notifications import addresses
 from madoguchi.web.account_forms import PreferencesForm
+from madoguchi.web.current import AgentRequest, agent_required
 
 
-@login_required
-def preferences(request: HttpRequest) -> HttpResponse:
-    agent = getattr(request, "agent", None)  # set by AgentPreferencesMiddleware
-    if agent is None:
-        raise Http404("no agent")
+@agent_required
+def preferences(request: AgentRequest) -> HttpResponse:
+    agent = request.agent
     confirm = params.get_text(request, "confirm", max_length=1000)
     if confirm:
         return _confirm_address(request, confirm)
@@ -60,14 +57,13 @@ def _mail_state(agent: Agent) -> str:
     return "pending" if addresses.sending_mailbox(agent.user) else "no_server"
 
 
-def _confirm_address(request: HttpRequest, token: str) -> HttpResponse:
+def _confirm_address(request: AgentRequest, token: str) -> HttpResponse:
     """The link of the confirmation mail, opened by its agent signed in."""
-    assert isinstance(request.user, User)  # login_required
     if notifications.confirm_address(request.user, token):
         response = redirect("preferences")
         response["Location"] += "?confirmed=1"
         return response
-    agent = request.agent  # type: ignore[attr-defined]
+    agent = request.agent
     context = {"form": PreferencesForm(instance=agent), "bad_link": True,
                "mail_state": _mail_state(agent)}  # fmt: skip
     return render(request, "accounts/preferences.html", context, status=400)

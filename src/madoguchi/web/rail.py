@@ -1,13 +1,12 @@
 """The shell around every signed-in page: the rail of mailboxes, the bell, the approvals count.
 
 A context processor, so no view builds it by hand. Each value is computed only when a template
-reads it (a fragment that does not show the rail costs nothing), and the mailboxes are read once
-per request for all three.
+reads it (a fragment that does not show the rail costs nothing), and the rail (the visible
+mailboxes with their new counts, one query) is read once per request for every use.
 """
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from django.http import HttpRequest
@@ -18,36 +17,37 @@ from madoguchi.conversations import queries
 from madoguchi.conversations.models import Message
 from madoguchi.mail_out.models import OutboxStatus
 from madoguchi.mailboxes.models import Mailbox
-from madoguchi.mailboxes.queries import visible_mailboxes
 from madoguchi.notifications.models import Notification
+from madoguchi.web.current import current_agent
+
+
+def rail_of(request: HttpRequest) -> list[tuple[Mailbox, int]]:
+    """The agent's mailboxes with their new conversations, computed once per request."""
+    found: list[tuple[Mailbox, int]] | None = getattr(request, "_madoguchi_rail", None)
+    if found is None:
+        found = queries.rail(current_agent(request))
+        request._madoguchi_rail = found  # type: ignore[attr-defined]
+    return found
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    agent = getattr(request, "agent", None)
+    if agent is None:
         return {}
 
-    @cache
-    def mailboxes() -> list[Mailbox]:
-        return list(visible_mailboxes(user))
-
-    def rail() -> list[tuple[Mailbox, int]]:
-        counts = queries.new_counts(user)
-        return [(mb, counts.get(mb.pk, 0)) for mb in mailboxes()]
-
     def unread() -> int:
-        return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()
+        return Notification.objects.filter(user_id=agent.user_id, read_at__isnull=True).count()
 
     def awaiting() -> int:
-        agent = getattr(request, "agent", None)
-        if agent is None or agent.role not in (Role.ADMIN, Role.MANAGER):
+        if agent.role not in (Role.ADMIN, Role.MANAGER):
             return 0
         return Message.objects.filter(
-            outbox__status=OutboxStatus.AWAITING, mailbox__in=mailboxes()
+            outbox__status=OutboxStatus.AWAITING,
+            mailbox__in=[mb.pk for mb, _ in rail_of(request)],
         ).count()
 
     return {
-        "rail": SimpleLazyObject(rail),
+        "rail": SimpleLazyObject(lambda: rail_of(request)),
         "unread": SimpleLazyObject(unread),
         "awaiting": SimpleLazyObject(awaiting),
     }

@@ -4,8 +4,7 @@ require two-step sign-in of everyone, turn off an agent's two-step sign-in (lost
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,12 +12,13 @@ from django.views.decorators.http import require_POST
 from madoguchi.accounts import audit, lockout, twofactor
 from madoguchi.accounts.models import Agent, AuditAction, TotpDevice
 from madoguchi.accounts.queries import require_admin
+from madoguchi.web.current import AgentRequest, agent_required
 
 
-@login_required
+@agent_required
 @require_POST
-def unlock(request: HttpRequest) -> HttpResponse:
-    admin = require_admin(request.user)
+def unlock(request: AgentRequest) -> HttpResponse:
+    admin = require_admin(request.agent)
     kind, value = request.POST.get("kind", ""), request.POST.get("value", "")[:200]
     if kind not in ("username", "ip_address") or not value:
         return HttpResponseBadRequest("kind must be username or ip_address, with a value")
@@ -29,10 +29,10 @@ def unlock(request: HttpRequest) -> HttpResponse:
     return redirect("agent_admin")
 
 
-@login_required
+@agent_required
 @require_POST
-def require_two_factor(request: HttpRequest) -> HttpResponse:
-    admin = require_admin(request.user)
+def require_two_factor(request: AgentRequest) -> HttpResponse:
+    admin = require_admin(request.agent)
     wanted = request.POST.get("required") == "on"
     if wanted and not twofactor.has_two_factor(admin.user):
         messages.error(request, _("Turn on two-step sign-in for yourself first."))
@@ -42,10 +42,10 @@ def require_two_factor(request: HttpRequest) -> HttpResponse:
     return redirect("agent_admin")
 
 
-@login_required
+@agent_required
 @require_POST
-def reset_two_factor(request: HttpRequest, agent_id: int) -> HttpResponse:
-    admin = require_admin(request.user)
+def reset_two_factor(request: AgentRequest, agent_id: int) -> HttpResponse:
+    admin = require_admin(request.agent)
     agent = Agent.objects.select_related("user").filter(pk=agent_id).first()
     if agent is None:
         raise Http404("no such agent")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,12 +14,13 @@ from madoguchi.accounts import actions
 from madoguchi.accounts.models import Agent, Invitation, Role
 from madoguchi.accounts.queries import require_admin
 from madoguchi.web.account_forms import AcceptForm, InviteForm, MemberForm
+from madoguchi.web.current import AgentRequest, agent_required
 from madoguchi.web.security import signin_context
 
 
-@login_required
-def agent_admin(request: HttpRequest) -> HttpResponse:
-    admin = require_admin(request.user)
+@agent_required
+def agent_admin(request: AgentRequest) -> HttpResponse:
+    admin = require_admin(request.agent)
     form = InviteForm(request.POST or None)
     link = ""
     if request.method == "POST" and form.is_valid():
@@ -41,10 +41,10 @@ def agent_admin(request: HttpRequest) -> HttpResponse:
     }, status=status)  # fmt: skip
 
 
-@login_required
+@agent_required
 @require_POST
-def agent_update(request: HttpRequest, agent_id: int) -> HttpResponse:
-    admin = require_admin(request.user)
+def agent_update(request: AgentRequest, agent_id: int) -> HttpResponse:
+    admin = require_admin(request.agent)
     agent = Agent.objects.select_related("user").filter(pk=agent_id).first()
     if agent is None:
         raise Http404("no such agent")
@@ -62,10 +62,10 @@ def agent_update(request: HttpRequest, agent_id: int) -> HttpResponse:
     return redirect("agent_admin")
 
 
-@login_required
+@agent_required
 @require_POST
-def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
-    admin = require_admin(request.user)
+def invitation_revoke(request: AgentRequest, invitation_id: int) -> HttpResponse:
+    admin = require_admin(request.agent)
     invitation = Invitation.objects.filter(pk=invitation_id, accepted_by__isnull=True).first()
     if invitation is None:
         raise Http404("no such invitation")

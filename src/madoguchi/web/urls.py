@@ -9,6 +9,7 @@ from madoguchi.web import (
     audit,
     bulk,
     compose,
+    fragments,
     notifications,
     passwords,
     security,
@@ -93,4 +94,7 @@ urlpatterns = [
     path("notifications/read", notifications.notifications_read, name="notifications_read"),
     path("notifications/<int:pk>/", notifications.notification_open, name="notification_open"),
     path("notifications/<int:pk>.json", notifications.notification_json, name="notification_json"),
+    path("f/counts", fragments.counts, name="live_counts"),
+    path("f/rows", fragments.rows, name="live_rows"),
+    path("f/c/<int:pk>/items", fragments.items, name="live_items"),
 ]

@@ -30,6 +30,7 @@
     var all = document.getElementById("pick-all");
     if (all) { all.checked = n > 0 && n === boxes.length; all.indeterminate = n > 0 && n < boxes.length; }
   }
+  document.addEventListener("live:updated", picked); // a ticked row may have left the list
   document.addEventListener("change", function (ev) {
     if (ev.target.id === "pick-all") {
       document.querySelectorAll(".row .pick").forEach(function (b) { b.checked = ev.target.checked; });

@@ -1,8 +1,11 @@
 // Live screens (docs/decisions/0003-live-updates.md): one WebSocket per tab to /live.
-// Events make the page fetch itself again and swap the parts marked data-live (the rail,
-// the tabs, the list, the timeline), never the forms being typed in. Presence ("Sato is
-// viewing") is painted on the conversation and on list rows. On reconnect the server
-// replays what was missed since the last event id this tab saw.
+// An event re-renders only what it affects, through small fragments (web/fragments.py):
+// the list rows of the conversations it names (a row may enter or leave the list), the
+// counts (rail, tabs, bell, approvals), and on a conversation its meta and the timeline
+// items newer than the tab's. Ticked rows, the selected row and any field being typed in
+// are kept. A change of access, a tab that missed too much, or a page without fragments
+// (approvals, notifications) fetches the page again and swaps its data-live parts.
+// Presence ("Sato is viewing") is painted on the conversation and on list rows.
 (function () {
   "use strict";
   var body = document.body;
@@ -15,6 +18,19 @@
   var presence = {};
   var socket = null, retry = 0, state = "viewing";
   var timer = null, busy = false, again = false, dirty = false;
+  // the most ids one fragment request names; beyond that the page is fetched instead
+  var MAX_IDS = 100;
+  // events that change no count (the rest refresh the rail, tabs, bell and approvals)
+  var UNCOUNTED = {"note.added": 1, "conversation.read": 1, "conversation.tagged": 1,
+    "conversation.untagged": 1, "message.sent": 1, "message.retrying": 1, "message.failed": 1};
+  // events after which the whole page is fetched again (names shown everywhere changed)
+  var WHOLE = {"mailbox.updated": 1};
+  var want = wanted();
+
+  function wanted() {
+    return {page: false, counts: false, rows: new Set(), items: false,
+      msg: new Set(), note: new Set(), ev: new Set()};
+  }
 
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
@@ -41,7 +57,8 @@
       if (msg.id > last) last = msg.id;
       document.dispatchEvent(new CustomEvent("live:event", {detail: msg}));
       if (msg.event === "notification.created" && msg.data.to === me) pop(msg.data.notification);
-      refresh();
+      affects(msg);
+      schedule();
     } else if (msg.type === "presence") {
       presence[msg.conversation] = msg.agents;
       paint();
@@ -49,7 +66,32 @@
       presence = msg.items;
       paint();
     } else if (msg.type === "resync" || msg.type === "access") {
-      refresh();
+      want.page = true;
+      schedule();
+    }
+  }
+
+  // --- what one event affects ---------------------------------------------------------
+  function affects(msg) {
+    var data = msg.data || {};
+    if (WHOLE[msg.event] || document.querySelector('[data-live="list"]:not([data-rows])')) {
+      want.page = true; // a page without fragments (approvals, notifications)
+    }
+    if (!UNCOUNTED[msg.event]) want.counts = true;
+    if (msg.event === "notification.created" || !msg.conversation) return;
+    if (document.querySelector("[data-live=list][data-rows]")) {
+      want.rows.add(msg.conversation);
+      if (data.merged) want.rows.add(data.merged);
+    }
+    if (!conversation) return;
+    if (msg.event === "conversation.merged" &&
+        (msg.conversation === conversation || data.merged === conversation)) {
+      want.page = true; // moved messages, or this conversation is gone
+    } else if (msg.conversation === conversation) {
+      want.items = true;
+      want.ev.add(msg.id);
+      if (data.message) want.msg.add(data.message);
+      if (data.note) want.note.add(data.note);
     }
   }
 
@@ -80,53 +122,198 @@
     });
   }
 
-  // --- the page, again ----------------------------------------------------------------
-  function refresh() {
+  // --- fetching what changed ----------------------------------------------------------
+  function schedule() {
     if (document.hidden) { dirty = true; return; }
     clearTimeout(timer);
-    timer = setTimeout(reload, 250);
+    timer = setTimeout(update, 250);
   }
   document.addEventListener("visibilitychange", function () {
-    if (!document.hidden && dirty) { dirty = false; refresh(); }
+    if (!document.hidden && dirty) { dirty = false; schedule(); }
   });
 
-  function reload() {
+  function update() {
     if (busy) { again = true; return; }
+    var w = want;
+    want = wanted();
+    if (w.rows.size > MAX_IDS || w.msg.size > MAX_IDS || w.note.size > MAX_IDS ||
+        w.ev.size > MAX_IDS) w.page = true;
+    var jobs = w.page ? [page()] : [w.counts && counts(), w.rows.size && rows(w.rows),
+      w.items && items(w)].filter(Boolean);
+    if (!jobs.length) return;
     busy = true;
-    fetch(location.href, {credentials: "same-origin", headers: {"X-Live": "1"}})
-      .then(function (r) {
-        if (r.status === 403 || r.status === 404) { body.classList.add("gone"); return null; }
-        return r.ok ? r.text() : null;
-      })
-      .then(function (html) { if (html) swap(new DOMParser().parseFromString(html, "text/html")); })
-      .catch(function () { /* offline: the next event or reconnect tries again */ })
+    Promise.all(jobs)
+      .catch(function () { want.page = true; }) // offline: the next event tries again, whole
       .then(function () {
         busy = false;
-        if (again) { again = false; refresh(); }
+        var any = !!document.querySelector(".row");
+        var bulk = document.getElementById("bulk");
+        if (bulk) bulk.hidden = !any;
+        var empty = document.querySelector("[data-live=list] .empty");
+        if (empty) empty.hidden = any;
+        paint();
+        document.dispatchEvent(new CustomEvent("live:updated"));
+        if (again || want.page) { again = false; schedule(); }
       });
   }
 
-  function swap(doc) {
-    document.querySelectorAll("[data-live]").forEach(function (el) {
-      var fresh = doc.querySelector('[data-live="' + el.dataset.live + '"]');
-      if (!fresh) return;
-      if (el.dataset.live === "timeline") { merge(el, fresh); return; }
-      if (el.innerHTML === fresh.innerHTML || typedIn(el)) return;
+  function get(url) {
+    return fetch(url, {credentials: "same-origin", headers: {"X-Live": "1"}})
+      .then(function (r) {
+        if (r.status === 403 || r.status === 404) { body.classList.add("gone"); return null; }
+        if (!r.ok) throw new Error("live: " + r.status);
+        return r.text();
+      })
+      .then(function (html) {
+        return html === null ? null : new DOMParser().parseFromString(html, "text/html");
+      });
+  }
+
+  function counts() {
+    return get(body.dataset.counts).then(function (doc) {
+      if (doc) swap(doc, ["rail", "bell", "approvals", "tabs"]);
+    });
+  }
+
+  // parts whose content is replaced whole, unless nothing changed or someone types in them
+  function swap(doc, names) {
+    names.forEach(function (name) {
+      var el = document.querySelector('[data-live="' + name + '"]');
+      var fresh = doc.querySelector('[data-live="' + name + '"]');
+      if (!el || !fresh || same(el.innerHTML, fresh.innerHTML) || typedIn(el)) return;
       var picked = keep(el);
       el.innerHTML = fresh.innerHTML;
       restore(el, picked);
     });
-    var bulk = document.getElementById("bulk");
-    if (bulk) bulk.hidden = !document.querySelector(".row");
-    paint();
-    document.dispatchEvent(new CustomEvent("live:updated"));
+  }
+  // a form's CSRF token differs in each answer: it alone is no change
+  function same(a, b) {
+    var token = /name="csrfmiddlewaretoken" value="[^"]*"/g;
+    return a.replace(token, "") === b.replace(token, "");
   }
 
-  // a region with a field being typed in is left alone (the approval queue's editors)
+  // --- list rows ----------------------------------------------------------------------
+  function rows(ids) {
+    var list = document.querySelector("[data-live=list][data-rows]");
+    var query = Array.from(ids).map(function (id) { return "c=" + id; }).join("&");
+    return get(list.dataset.rows + "&" + query).then(function (doc) {
+      if (!doc) return;
+      var ol = list.querySelector("ol.rows");
+      doc.querySelectorAll("[data-gone]").forEach(function (g) {
+        var row = ol.querySelector('.row[data-conv="' + g.dataset.gone + '"]');
+        if (row) row.remove();
+      });
+      doc.querySelectorAll('[data-live="rows"] > .row').forEach(function (row) {
+        place(list, ol, row);
+      });
+    });
+  }
+
+  // put a row where the list's order says, or leave it out when it belongs to another page
+  function place(list, ol, row) {
+    var old = ol.querySelector('.row[data-conv="' + row.dataset.conv + '"]');
+    if (old && old.dataset.key === row.dataset.key) {
+      if (old.innerHTML !== row.innerHTML) { carry(old, row); old.replaceWith(row); }
+      return;
+    }
+    if (old) { carry(old, row); old.remove(); }
+    var key = position(row.dataset.key), newest = list.dataset.sort !== "waiting";
+    var shown = ol.querySelectorAll(".row"), before = null;
+    for (var i = 0; i < shown.length; i++) {
+      if (sooner(key, position(shown[i].dataset.key), newest)) { before = shown[i]; break; }
+    }
+    if (!before && list.querySelector(".more")) return; // after this page: on a later one
+    if (before && before === shown[0] && list.hasAttribute("data-paged")) return; // earlier page
+    ol.insertBefore(row, before);
+  }
+  function position(key) { // "1700000000.123456_42": [seconds, microseconds, id]
+    var parts = String(key).split(/[._]/);
+    return parts.map(Number);
+  }
+  function sooner(a, b, newest) {
+    for (var i = 0; i < 3; i++) {
+      if (a[i] !== b[i]) return newest ? a[i] > b[i] : a[i] < b[i];
+    }
+    return false;
+  }
+  // the ticked box, the selected row and the focus stay with a redrawn row
+  function carry(old, row) {
+    var box = old.querySelector(".pick"), fresh = row.querySelector(".pick");
+    if (box && fresh) fresh.checked = box.checked;
+    if (old.classList.contains("selected")) row.classList.add("selected");
+    if (old.contains(document.activeElement)) {
+      setTimeout(function () { var a = row.querySelector("a"); if (a) a.focus(); }, 0);
+    }
+  }
+
+  // --- the conversation ---------------------------------------------------------------
+  function items(w) {
+    var line = document.querySelector("[data-live=timeline][data-items]");
+    if (!line) return null;
+    var query = ["m=" + line.dataset.m, "n=" + line.dataset.n, "e=" + line.dataset.e];
+    ["msg", "note", "ev"].forEach(function (name) {
+      w[name].forEach(function (id) { query.push(name + "=" + id); });
+    });
+    var url = line.dataset.items + (line.dataset.items.indexOf("?") < 0 ? "?" : "&");
+    return get(url + query.join("&")).then(function (doc) {
+      if (!doc) return;
+      swap(doc, ["meta", "kind", "actions"]);
+      var fresh = doc.querySelector("[data-live=timeline]");
+      if (!fresh) return;
+      if (line.hasAttribute("data-older")) return; // an older page: "show the newest" instead
+      if (fresh.hasAttribute("data-truncated")) { want.page = true; return; }
+      grow(line, fresh);
+      ["m", "n", "e"].forEach(function (k) {
+        line.dataset[k] = Math.max(Number(line.dataset[k] || 0), Number(fresh.dataset[k] || 0));
+      });
+    });
+  }
+
+  // the timeline grows at its end: new items are added and marked, changed ones replaced
+  function grow(el, fresh) {
+    Array.prototype.slice.call(fresh.children).forEach(function (item) {
+      var old = item.id ? document.getElementById(item.id) : null;
+      if (old && old.parentNode === el) {
+        if (old.dataset.v !== item.dataset.v) old.replaceWith(item);
+        return;
+      }
+      item.classList.add("fresh");
+      el.appendChild(item);
+    });
+  }
+
+  // --- the page, again (access changed, too much missed, pages without fragments) -----
+  function page() {
+    return get(location.href).then(function (doc) { if (doc) swapPage(doc); });
+  }
+
+  function swapPage(doc) {
+    document.querySelectorAll("[data-live]").forEach(function (el) {
+      var fresh = doc.querySelector('[data-live="' + el.dataset.live + '"]');
+      if (!fresh) return;
+      if (el.dataset.live === "timeline") {
+        merge(el, fresh);
+        ["m", "n", "e"].forEach(function (k) {
+          el.dataset[k] = Math.max(Number(el.dataset[k] || 0), Number(fresh.dataset[k] || 0));
+        });
+        return;
+      }
+      if (same(el.innerHTML, fresh.innerHTML) || typedIn(el)) return;
+      var picked = keep(el);
+      el.innerHTML = fresh.innerHTML;
+      restore(el, picked);
+    });
+  }
+
+  // a region with a field being typed in or chosen from is left alone (the approval
+  // queue's editors, the assignee and status menus)
   function typedIn(el) {
-    var fields = el.querySelectorAll("textarea, input[type=text], input:not([type])");
+    var fields = el.querySelectorAll("textarea, input[type=text], input:not([type]), select");
     return Array.prototype.some.call(fields, function (f) {
-      return f === document.activeElement || f.value !== f.defaultValue;
+      if (f === document.activeElement) return true;
+      if (f.tagName !== "SELECT") return f.value !== f.defaultValue;
+      var chosen = Array.prototype.findIndex.call(f.options, function (o) { return o.defaultSelected; });
+      return f.selectedIndex !== Math.max(chosen, 0);
     });
   }
 
@@ -149,7 +336,7 @@
     }
   }
 
-  // the timeline grows in place: new cards are added and marked, changed ones replaced
+  // the whole timeline fetched again: new cards are added in order, changed ones replaced
   function merge(el, fresh) {
     var previous = null;
     Array.prototype.slice.call(fresh.children).forEach(function (item) {
