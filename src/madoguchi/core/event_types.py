@@ -9,7 +9,9 @@ reader. The readers take their lists from here, never from string literals of th
 - the conversation timeline leaves out ``quiet`` types and renders the others with the
   template ``conversations/events/<value>.html`` (one per type; a test renders every one);
 - ``notifications`` observes the types that ``notify`` (in the same transaction);
-- ``personal`` events are meant for one agent (``data["to"]``), not for the whole mailbox.
+- ``personal`` events are meant for one agent (``data["to"]``), not for the whole mailbox;
+- ``live.js`` reads ``for_script()`` (in every signed-in page): which types change no count
+  (``uncounted``), which make a tab fetch its whole page (``reloads``), which are personal.
 
 The value of each member is what the ``Event.type`` column stores: renaming a value needs a
 data migration; renaming a member does not.
@@ -20,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 
@@ -90,6 +93,10 @@ class Spec:
     personal: bool = False
     #: Belongs to one conversation (``conversation_id`` is set).
     in_conversation: bool = False
+    #: Changes no count a page shows (rail, tabs, bell, approvals): tabs skip ``/f/counts``.
+    uncounted: bool = False
+    #: Changes names shown all over a page: tabs fetch the whole page again.
+    reloads: bool = False
 
     def check(self, type: EventType, data: Mapping[str, Any]) -> None:
         keys = data.keys()
@@ -115,22 +122,22 @@ SPECS: dict[EventType, Spec] = {
     _T.CONVERSATION_STATUS: _conv(["before", "after"], ["reason"]),
     _T.CONVERSATION_KIND: _conv(["before", "after", "reason"], ["always"]),
     _T.CONVERSATION_MERGED: _conv(["merged"], ["messages", "via"]),
-    _T.CONVERSATION_READ: _conv(quiet=True),
-    _T.CONVERSATION_TAGGED: _conv(["tag"]),
-    _T.CONVERSATION_UNTAGGED: _conv(["tag"]),
+    _T.CONVERSATION_READ: _conv(quiet=True, uncounted=True),
+    _T.CONVERSATION_TAGGED: _conv(["tag"], uncounted=True),
+    _T.CONVERSATION_UNTAGGED: _conv(["tag"], uncounted=True),
     _T.MESSAGE_RECEIVED: _conv(["message"], ["rule", "kind", "reply"], quiet=True, notifies=True),
-    _T.NOTE_ADDED: _conv(["note"], quiet=True, notifies=True),
+    _T.NOTE_ADDED: _conv(["note"], quiet=True, notifies=True, uncounted=True),
     _T.MESSAGE_QUEUED: _conv(["message"]),
-    _T.MESSAGE_SENT: _conv(["message"], ["kept_locally"]),
+    _T.MESSAGE_SENT: _conv(["message"], ["kept_locally"], uncounted=True),
     _T.MESSAGE_CANCELLED: _conv(["message"]),
-    _T.MESSAGE_RETRYING: _conv(["message", "error"], ["reason", "attempt"]),
-    _T.MESSAGE_FAILED: _conv(["message", "error"], ["reason"]),
+    _T.MESSAGE_RETRYING: _conv(["message", "error"], ["reason", "attempt"], uncounted=True),
+    _T.MESSAGE_FAILED: _conv(["message", "error"], ["reason"], uncounted=True),
     _T.APPROVAL_REQUESTED: _conv(["message"], notifies=True),
     _T.APPROVAL_APPROVED: _conv(["message"], ["edited"], notifies=True),
     _T.APPROVAL_RETURNED: _conv(["message", "note"], notifies=True),
     _T.INGEST_FAILED: _spec(["raw", "error"]),
     _T.MAILBOX_CREATED: _spec(["address"], changes_access=True),
-    _T.MAILBOX_UPDATED: _spec(["fields"]),
+    _T.MAILBOX_UPDATED: _spec(["fields"], reloads=True),
     _T.MAILBOX_PERSON_SENDER_ADDED: _spec(["entry"]),
     _T.MAILBOX_MEMBER_ADDED: _spec(["user"], changes_access=True),
     _T.MAILBOX_MEMBER_REMOVED: _spec(["user"], changes_access=True),
@@ -170,3 +177,14 @@ QUIET = types_where("quiet")
 NOTIFYING = types_where("notifies")
 #: Types meant for one agent (``data["to"]``).
 PERSONAL = types_where("personal")
+
+
+@cache
+def for_script() -> dict[str, list[str]]:
+    """What ``live.js`` needs to know of the types, as JSON-ready lists."""
+    return {
+        "uncounted": sorted(types_where("uncounted")),
+        "reloads": sorted(types_where("reloads")),
+        "personal": sorted(PERSONAL),
+        "merged": [EventType.CONVERSATION_MERGED.value],
+    }

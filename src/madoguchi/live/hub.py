@@ -282,7 +282,7 @@ class Hub:
         )
         fresh = set(self._pulses.take((r["id"] for r in rows), time.time()))
         batch.pulses = [r for r in rows if r["id"] in fresh and r["origin"] != self.origin]
-        renamed = {r["actor_id"] for r in batch.events if r["type"] == "agent.preferences"}
+        renamed = {r["actor_id"] for r in batch.events if r["type"] == EventType.AGENT_PREFERENCES}
         unknown = {
             r["actor_id"] for r in batch.events if r["actor_id"] and r["actor_id"] not in self.names
         }

@@ -1,4 +1,5 @@
-"""The shell around every signed-in page: the rail of mailboxes, the bell, the approvals count.
+"""The shell around every signed-in page: the rail of mailboxes, the bell, the approvals count,
+and what live.js must know of the event types (``core.event_types.for_script``).
 
 A context processor, so no view builds it by hand. Each value is computed only when a template
 reads it (a fragment that does not show the rail costs nothing), and the rail (the visible
@@ -15,6 +16,7 @@ from django.utils.functional import SimpleLazyObject
 from madoguchi.accounts.models import Role
 from madoguchi.conversations import queries
 from madoguchi.conversations.models import Message
+from madoguchi.core import event_types
 from madoguchi.mail_out.models import OutboxStatus
 from madoguchi.mailboxes.models import Mailbox
 from madoguchi.notifications.models import Notification
@@ -47,6 +49,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         ).count()
 
     return {
+        "live_event_types": event_types.for_script(),
         "rail": SimpleLazyObject(lambda: rail_of(request)),
         "unread": SimpleLazyObject(unread),
         "awaiting": SimpleLazyObject(awaiting),

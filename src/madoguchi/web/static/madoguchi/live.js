@@ -20,11 +20,12 @@
   var timer = null, busy = false, again = false, dirty = false;
   // the most ids one fragment request names; beyond that the page is fetched instead
   var MAX_IDS = 100;
-  // events that change no count (the rest refresh the rail, tabs, bell and approvals)
-  var UNCOUNTED = {"note.added": 1, "conversation.read": 1, "conversation.tagged": 1,
-    "conversation.untagged": 1, "message.sent": 1, "message.retrying": 1, "message.failed": 1};
-  // events after which the whole page is fetched again (names shown everywhere changed)
-  var WHOLE = {"mailbox.updated": 1};
+  // what the event types mean here, from their one declaration (core/event_types.py)
+  var TYPES = JSON.parse(document.getElementById("live-event-types").textContent);
+  var UNCOUNTED = new Set(TYPES.uncounted);  // change no count: no /f/counts
+  var RELOADS = new Set(TYPES.reloads);      // names shown everywhere changed: whole page
+  var PERSONAL = new Set(TYPES.personal);    // meant for one agent (data.to)
+  var MERGED = new Set(TYPES.merged);        // messages moved between conversations
   var want = wanted();
 
   function wanted() {
@@ -56,7 +57,7 @@
       seen.add(msg.id);
       if (msg.id > last) last = msg.id;
       document.dispatchEvent(new CustomEvent("live:event", {detail: msg}));
-      if (msg.event === "notification.created" && msg.data.to === me) pop(msg.data.notification);
+      if (PERSONAL.has(msg.event) && msg.data.to === me) pop(msg.data.notification);
       affects(msg);
       schedule();
     } else if (msg.type === "presence") {
@@ -74,17 +75,17 @@
   // --- what one event affects ---------------------------------------------------------
   function affects(msg) {
     var data = msg.data || {};
-    if (WHOLE[msg.event] || document.querySelector('[data-live="list"]:not([data-rows])')) {
+    if (RELOADS.has(msg.event) || document.querySelector('[data-live="list"]:not([data-rows])')) {
       want.page = true; // a page without fragments (approvals, notifications)
     }
-    if (!UNCOUNTED[msg.event]) want.counts = true;
-    if (msg.event === "notification.created" || !msg.conversation) return;
+    if (!UNCOUNTED.has(msg.event)) want.counts = true;
+    if (PERSONAL.has(msg.event) || !msg.conversation) return;
     if (document.querySelector("[data-live=list][data-rows]")) {
       want.rows.add(msg.conversation);
       if (data.merged) want.rows.add(data.merged);
     }
     if (!conversation) return;
-    if (msg.event === "conversation.merged" &&
+    if (MERGED.has(msg.event) &&
         (msg.conversation === conversation || data.merged === conversation)) {
       want.page = true; // moved messages, or this conversation is gone
     } else if (msg.conversation === conversation) {
