@@ -27,6 +27,7 @@ settings.PASSWORD_HASHERS = ["tests.hashers.CheapArgon2PasswordHasher", *setting
 from tests.fixtures import *  # noqa: E402,F403
 from tests.servers.fixtures import *  # noqa: E402,F403
 from tests.smtp_capture import smtp_capture  # noqa: E402,F401
+from tests.web.server import SHARED  # noqa: E402
 
 #: Fixtures that start a real server (Dovecot, Postfix, an SMTP peer, the web server): a test
 #: that uses one is marked ``servers`` and left out of the fast run (README, "Tests").
@@ -36,18 +37,29 @@ SERVER_FIXTURES = frozenset(
 
 
 def pytest_collection_modifyitems(items):
-    """Mark tests that start servers; browser tests last: Playwright keeps an event loop in
-    the main thread (RECIPES.md)."""
+    """Mark tests that start servers. Browser tests last: Playwright keeps an event loop in
+    the main thread (RECIPES.md). Before them and among them, the tests that use the shared
+    web process (``web``, tests/web/conftest.py) together, so it starts twice a run."""
     for item in items:
         if SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.servers)
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("browser") is not None,
+            "web" in getattr(item, "fixturenames", ()),
+        )
+    )
 
 
 def pytest_runtest_setup(item):
     """Django refuses database calls while an event loop runs in the thread, and Playwright's
     sync API keeps one running in the main thread from the first browser test on (RECIPES.md).
     So the guard stays on for every other test — they run first — and is lifted only when
-    the browser tests begin."""
+    the browser tests begin.
+
+    A test that does not use the shared web process stops it: its worker must not take
+    this test's tasks."""
     if item.get_closest_marker("browser") is not None:
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    if "web" not in getattr(item, "fixturenames", ()):
+        SHARED.stop()

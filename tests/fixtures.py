@@ -1,4 +1,12 @@
-"""Fixtures shared by the Django-side tests."""
+"""Fixtures shared by the Django-side tests (tests/conftest.py star-imports this module).
+
+- ``mailbox``: one mailbox, support@example.jp.
+- ``team``: the cast most tests share, made with ``tests.factories``: the mailboxes
+  ``support`` and ``sales``, the agent ``sato`` (a member of support) and ``kato`` (of sales).
+- ``suzuki``: a second member of support.
+- ``cli``: the ``madoguchi`` command against the test database.
+- ``server_env()``: the environment of any ``madoguchi`` subprocess (not a fixture).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +15,15 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
-from madoguchi.mailboxes.actions import create_mailbox
+from madoguchi.accounts.models import Agent
 from madoguchi.mailboxes.models import Mailbox
+from tests.factories import make_agent, make_mailbox
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
@@ -27,18 +37,47 @@ def corpus(rel: str) -> Path:
 
 @pytest.fixture
 def mailbox(db: None) -> Mailbox:
-    return create_mailbox("support@example.jp", name="サポート")
+    return make_mailbox("support@example.jp", name="サポート")
+
+
+@pytest.fixture
+def team(db: None) -> dict[str, Any]:
+    """A mailbox with a member agent (sato), and an agent of another mailbox (kato).
+
+    Made in the test's transaction; a test whose server process or thread must see these
+    rows asks for ``transactional_db`` (``web`` and ``cli`` do)."""
+    support = make_mailbox("support@example.jp", name="サポート窓口")
+    sales = make_mailbox("sales@example.jp", name="営業")
+    sato = make_agent("sato", mailboxes=[support])
+    kato = make_agent("kato", mailboxes=[sales])
+    return {"support": support, "sales": sales, "sato": sato, "kato": kato}
+
+
+@pytest.fixture
+def suzuki(team: dict[str, Any]) -> Agent:
+    """A second member of the support mailbox."""
+    return make_agent("suzuki", mailboxes=[team["support"]])
 
 
 def database_url() -> str:
     """A URL for the database the tests run on, for CLI subprocesses."""
     db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
+    if connection.vendor == "sqlite":
         return f"sqlite:///{connection.settings_dict['NAME']}"
     user = db.get("USER") or "postgres"
     host = db.get("HOST") or "127.0.0.1"
     port = db.get("PORT") or 5432
     return f"postgresql://{user}@{host}:{port}/{connection.settings_dict['NAME']}"
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    """The environment of a ``madoguchi`` subprocess: this run's data dir and test database,
+    its own settings module, and Django's guard against database calls from an event loop
+    left on (DJANGO_ALLOW_ASYNC_UNSAFE is for the browser tests' own process only)."""
+    env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url(), **extra}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
 
 
 @pytest.fixture
@@ -48,12 +87,9 @@ def cli(transactional_db: None) -> Callable[..., subprocess.CompletedProcess[str
     def run(
         *args: str, timeout: float = 120, check: bool = False
     ) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url()}
-        env.pop("DJANGO_SETTINGS_MODULE", None)
-        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # servers run with the guard on
         proc = subprocess.run(
             [sys.executable, "-m", "madoguchi.cli", *args],
-            env=env,
+            env=server_env(),
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -20,8 +20,8 @@ from madoguchi.mail import Address
 from madoguchi.mail_out.actions import cancel, queue_reply
 from madoguchi.mailboxes.models import Mailbox
 from madoguchi.notifications.models import Notification
-from tests.conversations.conftest import CUSTOMER
 from tests.conversations.verify import verify_action
+from tests.factories import CUSTOMER
 from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
 
@@ -132,7 +132,7 @@ def test_start_outbound_records_a_started_conversation_of_its_author(mailbox, sa
 
 
 def _automated(mailbox: Mailbox) -> Conversation:
-    mail = make_mail(sender=CUSTOMER, subject="自動応答: 不在", headers=AUTO,
+    mail = make_mail(sender=str(CUSTOMER), subject="自動応答: 不在", headers=AUTO,
                      message_id="auto1@tokyo-shoji.example")  # fmt: skip
     message = deliver(mailbox, mail)
     assert message is not None and message.conversation.kind == "auto_reply"
@@ -176,7 +176,7 @@ def test_merge_into_derives_the_targets_fields_again_and_moves_notifications(
     of the source now point at the target."""
     _older(conv, hours=5)
     actions.mark_read(conv, user_id=sato.pk)
-    mail = make_mail(sender=CUSTOMER, subject="別件", body="\n至急お願いします。\n",
+    mail = make_mail(sender=str(CUSTOMER), subject="別件", body="\n至急お願いします。\n",
                      message_id="other1@tokyo-shoji.example")  # fmt: skip
     later = deliver(mailbox, mail)
     assert later is not None

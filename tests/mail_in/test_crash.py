@@ -10,12 +10,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from bench.mailgen import generate
 
 from madoguchi.conversations.models import Message
-from tests.fixtures import database_url
+from tests.fixtures import server_env
+from tests.waiting import wait_until
 
 COUNT = 1000
 
@@ -57,9 +57,6 @@ def test_sigkill_mid_import_then_restart_gives_exactly_all_messages(cli, tmp_pat
     for i, data in enumerate(generate(COUNT, seed=7)):
         (folder / f"{i:05}.eml").write_bytes(data)
     cli("mailbox", "add", "support@example.jp", check=True)
-    env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url()}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # servers run with the guard on
     command = [
         sys.executable,
         "-m",
@@ -70,19 +67,20 @@ def test_sigkill_mid_import_then_restart_gives_exactly_all_messages(cli, tmp_pat
         "support@example.jp",
         str(folder),
     ]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while Message.objects.count() < COUNT // 3 and time.monotonic() < deadline:
+    proc = subprocess.Popen(
+        command, env=server_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+
+    def a_third_is_in() -> bool:
         assert proc.poll() is None, "the import finished before it could be killed"
-        time.sleep(0.02)
+        return Message.objects.count() >= COUNT // 3
+
+    wait_until(a_third_is_in, "a third of the mails are imported", timeout=120)
     helpers = children(proc.pid)
     assert helpers, "the import runs a parser helper process"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    deadline = time.monotonic() + 10
-    while alive(helpers) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not alive(helpers), "helper processes of the killed import were left behind"
+    wait_until(lambda: not alive(helpers), "the killed import's helper processes end", 10)
     killed_at = Message.objects.count()
     assert 0 < killed_at < COUNT
     again = cli("import", "--quiet", "--mailbox", "support@example.jp", str(folder), timeout=300)

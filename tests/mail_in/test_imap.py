@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
+from imap_tools.idle import IdleManager
 
 from madoguchi.conversations.models import Message
 from madoguchi.mail_in import actions, imap
@@ -13,6 +13,7 @@ from madoguchi.mail_in.models import ImapFolder, ImapUid, RawMessage
 from madoguchi.mail_in.types import RawInbound
 from madoguchi.mailboxes.actions import create_mailbox, update_mailbox
 from tests.mailmaker import make_mail
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -109,20 +110,28 @@ def test_fetch_once_on_the_command_line(dovecot, cli):
     assert Message.objects.count() == 1
 
 
-def test_watcher_is_woken_by_idle(dovecot):
+def test_watcher_is_woken_by_idle(dovecot, monkeypatch):
     """The watcher takes new mail within seconds though its poll interval is long (IDLE)."""
     mailbox = imap_mailbox(dovecot)
+    idling = threading.Event()
+    start_idle = IdleManager.start
+
+    def start_and_tell(manager: IdleManager) -> object:
+        """The real IDLE command; then the test may deliver (the server said "idling")."""
+        started = start_idle(manager)
+        idling.set()
+        return started
+
+    monkeypatch.setattr(IdleManager, "start", start_and_tell)
     stop = threading.Event()
     thread = threading.Thread(
         target=imap.watch, args=(mailbox.pk, stop), kwargs={"poll_seconds": 300}, daemon=True
     )
     thread.start()
     try:
-        time.sleep(1.0)  # connected and idling
+        assert idling.wait(15), "the watcher did not start IDLE"
         dovecot.deliver(make_mail())
-        deadline = time.monotonic() + 15
-        while not RawMessage.objects.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(RawMessage.objects.exists, "the mail is taken while idling", timeout=15)
         assert RawMessage.objects.count() == 1
     finally:
         stop.set()

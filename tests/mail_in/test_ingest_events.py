@@ -8,7 +8,6 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from madoguchi.accounts.actions import add_member, create_agent
 from madoguchi.conversations import actions as conversations
 from madoguchi.conversations.models import Conversation, Message, Status
 from madoguchi.core.event_types import EventType
@@ -18,6 +17,7 @@ from madoguchi.mail_in.types import RawInbound
 from madoguchi.mailboxes.models import Mailbox
 from madoguchi.notifications.models import Notification
 from tests.conversations.verify import verify_action
+from tests.factories import make_agent
 from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
 
@@ -27,9 +27,7 @@ CUSTOMER = "田中 一郎 <tanaka@tokyo-shoji.example>"
 
 @pytest.fixture
 def sato(mailbox: Mailbox) -> User:
-    agent = create_agent("sato", password="pw-sato-123", display_name="佐藤 花子")
-    add_member(mailbox, agent.user)
-    return agent.user
+    return make_agent("sato", mailboxes=[mailbox]).user
 
 
 def _mail(mid: str, *, reply_to: str | None = None, headers: dict[str, str] | None = None) -> bytes:
@@ -137,7 +135,7 @@ def test_a_batch_tells_each_assignee_once_in_one_insert(mailbox, sato):
 def test_a_merge_through_ingest_moves_the_notifications_along(mailbox, sato):
     """A reply that arrived before its parent started a conversation of its own; the parent
     joins the conversation it answers, which takes the early one in, notifications too."""
-    boss = create_agent("boss", password="pw-boss-123", display_name="山本 部長").user
+    boss = make_agent("boss").user
     answered = _first(mailbox, "m1@tokyo-shoji.example")
     early = deliver(mailbox, _mail("m3@tokyo-shoji.example", reply_to="m2@tokyo-shoji.example"))
     assert early is not None and early.conversation_id != answered.pk

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from madoguchi.accounts.actions import add_member, create_agent
 from madoguchi.conversations.models import Message
 from madoguchi.conversations.queries import newcomers
 from madoguchi.mail_out.actions import queue_reply, reply_recipients
+from tests.factories import make_agent
 from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
 
@@ -60,8 +60,7 @@ def test_a_colleague_in_cc_joins_as_a_participant(mailbox, first):
 def test_a_newcomer_becomes_a_participant_once_an_agent_writes_to_them(mailbox, first):
     from madoguchi.mail import Address
 
-    agent = create_agent("sato", password="pw-sato-123")
-    add_member(mailbox, agent.user)
+    agent = make_agent("sato", mailboxes=[mailbox])
     forwarded = make_mail(sender="経理 <keiri@tokyo-shoji.example>", subject="Re: 見積もりの件",
                           in_reply_to="q1@tokyo-shoji.example")  # fmt: skip
     assert deliver(mailbox, forwarded).new_participant  # type: ignore[union-attr]

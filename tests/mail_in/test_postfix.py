@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from madoguchi.cli.run import build_worker
@@ -14,6 +12,7 @@ from madoguchi.mail_in.models import RawMessage
 from madoguchi.mailboxes.actions import create_mailbox
 from tests.mailmaker import make_mail
 from tests.servers import free_port
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -21,13 +20,6 @@ pytestmark = pytest.mark.usefixtures("transactional_db")
 def run_worker() -> None:
     """Run queued tasks to the end with the real django-tasks-db worker."""
     build_worker(batch=True, interval=0).run()
-
-
-def wait_until(check, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -66,7 +58,9 @@ def test_postfix_retries_after_451(lmtp, postfix_factory, monkeypatch):
     wait_until(
         lambda: any(
             "4.3.0" in r.get("delay_reason", "") for q in postfix.queue() for r in q["recipients"]
-        )
+        ),
+        "Postfix defers the mail with 4.3.0",
+        timeout=30,
     )
     assert RawMessage.objects.count() == 0
     monkeypatch.setattr(actions, "accept", real_accept)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import random
 import threading
-import time
 from collections.abc import Iterable, Iterator, Sequence
 
 import pytest
@@ -29,6 +28,7 @@ from madoguchi.mailboxes.actions import create_mailbox
 from madoguchi.mailboxes.models import Mailbox
 from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -326,13 +326,27 @@ def test_two_workers_at_once_see_each_other() -> None:
     parent = make_mail(message_id="p@c.example", sender="b@two.example")
     rows = accept(mailbox, [reply, parent])
     holding = threading.Event()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (second,) = cursor.fetchone()
+
+    def waiting_for_a_lock() -> bool:
+        """The second worker's connection waits for a lock this transaction holds."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted", [second])
+            return cursor.fetchone() is not None
+
+    failed: list[BaseException] = []
 
     def first_worker() -> None:
         try:
             with transaction.atomic():
                 actions.ingest([rows[0]])
                 holding.set()
-                time.sleep(0.5)  # the other worker ingests now, before this commits
+                # commit only once the other worker is ingesting and blocked by this one
+                wait_until(waiting_for_a_lock, "the second worker waits for the mailbox lock")
+        except BaseException as exc:
+            failed.append(exc)
         finally:
             connection.close()
 
@@ -341,4 +355,5 @@ def test_two_workers_at_once_see_each_other() -> None:
     assert holding.wait(10)
     actions.ingest([rows[1]])
     worker.join()
+    assert not failed, failed
     assert conversations_of(mailbox) == {frozenset(["r@c.example", "p@c.example"])}

@@ -6,13 +6,12 @@ watcher is seen to have logged out, not only to have ended its thread.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -20,21 +19,14 @@ from madoguchi.mail_in.models import RawMessage
 from madoguchi.mail_in.watchers import FIELDS, Supervisor
 from madoguchi.mailboxes.actions import create_mailbox, update_mailbox
 from madoguchi.mailboxes.models import Mailbox
-from tests.fixtures import database_url
+from tests.fixtures import server_env
 from tests.mailmaker import make_mail
 from tests.servers.dovecot import Dovecot
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
 ADDRESS = "support@example.jp"
-
-
-def wait_until(check: Callable[[], object], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        time.sleep(0.05)
 
 
 def imap_settings(dovecot: Dovecot, user: str | None = None) -> dict[str, object]:
@@ -181,12 +173,9 @@ def test_fetch_with_a_mailbox_watches_only_that_mailbox(dovecot, cli):
     dovecot.deliver(make_mail(message_id="first@c.example"))
     create_mailbox(ADDRESS, **imap_settings(dovecot))
     create_mailbox("sales@example.jp", **imap_settings(dovecot, user="bob"))
-    env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url()}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # servers run with the guard on
     proc = subprocess.Popen(
         [sys.executable, "-m", "madoguchi.cli", "fetch", "--mailbox", ADDRESS],
-        env=env,
+        env=server_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

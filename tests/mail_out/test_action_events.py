@@ -10,55 +10,27 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
-from madoguchi.accounts.actions import add_member, create_agent
-from madoguchi.accounts.models import Role
 from madoguchi.conversations import actions as conversations
 from madoguchi.conversations.models import Conversation, Message, Status
 from madoguchi.core.event_types import EventType
 from madoguchi.mail import Address
 from madoguchi.mail_out import actions
 from madoguchi.mail_out.models import Draft, Outbox
-from madoguchi.mailboxes.actions import create_mailbox, update_mailbox
+from madoguchi.mailboxes.actions import update_mailbox
 from madoguchi.mailboxes.models import Mailbox
 from tests.conversations.verify import verify_action
-from tests.mail_in.helpers import deliver
-from tests.mailmaker import make_mail
+from tests.factories import CUSTOMER, make_mailbox
 
 pytestmark = pytest.mark.django_db
-CUSTOMER = Address("田中 一郎", "tanaka@tokyo-shoji.example")
 
 
 @pytest.fixture
 def mailbox(db: None, smtp_capture) -> Mailbox:
+    """Sends at once, to a real (capturing) SMTP server; ``sato``, ``boss`` and ``conv``
+    (tests/action_fixtures.py) live here."""
     ctl, _ = smtp_capture
     smtp = {"smtp_host": "127.0.0.1", "smtp_port": ctl.port, "smtp_security": "none"}
-    return create_mailbox("support@example.jp", name="サポート窓口", undo_seconds=0, **smtp)
-
-
-def _agent(mailbox: Mailbox, username: str, name: str, role: Role = Role.AGENT) -> User:
-    agent = create_agent(username, password=f"pw-{username}-123", display_name=name, role=role)
-    add_member(mailbox, agent.user)
-    return agent.user
-
-
-@pytest.fixture
-def sato(mailbox: Mailbox) -> User:
-    return _agent(mailbox, "sato", "佐藤 花子")
-
-
-@pytest.fixture
-def boss(mailbox: Mailbox) -> User:
-    """The mailbox's manager: the one reviewer (there is no admin)."""
-    return _agent(mailbox, "boss", "山本 部長", Role.MANAGER)
-
-
-@pytest.fixture
-def conv(mailbox: Mailbox) -> Conversation:
-    mail = make_mail(sender=str(CUSTOMER), subject="見積もりのお願い",
-                     message_id="q1@tokyo-shoji.example")  # fmt: skip
-    message = deliver(mailbox, mail)
-    assert message is not None
-    return Conversation.objects.get(pk=message.conversation_id)
+    return make_mailbox(undo_seconds=0, **smtp)
 
 
 def _fresh(conv: Conversation) -> Conversation:
@@ -122,7 +94,7 @@ def test_queue_forward_is_a_queued_message_of_the_conversation(conv, sato):
                                         to=[Address("", "keiri@example.jp")])  # fmt: skip
     assert seen.types == ["message.queued"]
     assert seen.one(EventType.MESSAGE_QUEUED).data == {"message": message.pk}
-    assert message.subject == "Fwd: 見積もりのお願い" and message.conversation_id == conv.pk
+    assert message.subject == "Fwd: 請求書の件" and message.conversation_id == conv.pk
     assert _fresh(conv).message_count == 2
 
 

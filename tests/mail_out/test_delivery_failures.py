@@ -14,35 +14,34 @@ from datetime import timedelta
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from django.test import Client
 from django.utils import timezone
 from django.utils.translation import override
 
 from madoguchi import demo
-from madoguchi.accounts.actions import add_member, create_agent
+from madoguchi.accounts.actions import create_agent
 from madoguchi.accounts.models import Role
 from madoguchi.conversations.models import Conversation, Direction
 from madoguchi.mail import Address
 from madoguchi.mail_out import actions, smtp
 from madoguchi.mail_out.models import Outbox
-from madoguchi.mailboxes.actions import create_mailbox, update_mailbox
-from tests.mail_in.helpers import deliver
-from tests.mailmaker import make_mail
+from madoguchi.mailboxes.actions import update_mailbox
+from madoguchi.mailboxes.models import Mailbox
+from tests.factories import CUSTOMER, client_for, make_mailbox
 from tests.servers import free_port
 from tests.smtp_capture import CaptureHandler
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
-CUSTOMER = Address("田中 一郎", "tanaka@tokyo-shoji.example")
 
 
 @pytest.fixture
-def setup():
-    mailbox = create_mailbox("support@example.jp", name="サポート窓口", undo_seconds=0)
-    sato = create_agent("sato", password="pw-sato-123", display_name="佐藤 花子")
-    add_member(mailbox, sato.user)
-    first = deliver(mailbox, make_mail(sender=str(CUSTOMER), subject="見積もりのお願い",
-                                       message_id="f1@tokyo-shoji.example"))  # fmt: skip
-    return mailbox, sato.user, first.conversation
+def mailbox(transactional_db: None) -> Mailbox:
+    """No outgoing server yet: each test sets the one whose failure it shows."""
+    return make_mailbox(undo_seconds=0)
+
+
+@pytest.fixture
+def setup(mailbox, sato, conv):
+    return mailbox, sato, conv
 
 
 def _send(mailbox, sato, conv, **smtp_settings) -> Outbox:
@@ -142,8 +141,7 @@ def test_the_conversation_shows_the_problem_and_no_undo_banner(setup):
     mailbox, sato, conv = setup
     box = _send(mailbox, sato, conv, smtp_host="127.0.0.1", smtp_port=free_port(),
                 smtp_security="none")  # fmt: skip
-    client = Client()
-    client.force_login(sato)
+    client = client_for(sato)
     page = client.get(f"/c/{conv.pk}/?sent={box.message_id}", HTTP_ACCEPT_LANGUAGE="en")
     text = page.content.decode()
     assert "nothing listens on that port" in text and "Attempts so far: 1" in text
@@ -163,8 +161,7 @@ def test_the_demo_mailbox_keeps_its_mail_locally(transactional_db):
     assert actions.deliver(message.outbox.pk) == "kept locally (demo)"
     box = Outbox.objects.get(message=message)
     assert box.status == "sent" and box.kept_locally and box.problem() is None
-    client = Client()
-    client.force_login(user)
+    client = client_for(user)
     page = client.get(f"/c/{conv.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Demo: not really sent" in page
     raw = client.get(f"/c/{conv.pk}/m/{message.pk}/raw")

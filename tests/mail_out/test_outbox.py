@@ -7,41 +7,30 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from madoguchi.accounts.actions import add_member, create_agent
 from madoguchi.conversations.models import Conversation
 from madoguchi.core.models import Event
 from madoguchi.mail import Address, parse
 from madoguchi.mail_out import actions
 from madoguchi.mail_out.models import Outbox
-from madoguchi.mailboxes.actions import create_mailbox
+from madoguchi.mailboxes.models import Mailbox
+from tests.factories import CUSTOMER, make_mailbox
 from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
-CUSTOMER = Address("田中 一郎", "tanaka@tokyo-shoji.example")
 
 
 @pytest.fixture
-def setup(smtp_capture):
-    ctl, handler = smtp_capture
-    mailbox = create_mailbox(
-        "support@example.jp",
-        name="サポート窓口",
-        smtp_host="127.0.0.1",
-        smtp_port=ctl.port,
-        smtp_security="none",
-        undo_seconds=30,
-        signature="東京商事サポート",
-    )
-    sato = create_agent("sato", password="pw", display_name="佐藤 花子")
-    add_member(mailbox, sato.user)
-    first = deliver(
-        mailbox,
-        make_mail(
-            sender=str(CUSTOMER), subject="見積もりのお願い", message_id="q1@tokyo-shoji.example"
-        ),
-    )
-    return mailbox, sato.user, first.conversation, handler
+def mailbox(transactional_db: None, smtp_capture) -> Mailbox:
+    """Sends to a real (capturing) SMTP server, after a 30 s undo window, signed."""
+    ctl, _ = smtp_capture
+    return make_mailbox(smtp_host="127.0.0.1", smtp_port=ctl.port, smtp_security="none",
+                        undo_seconds=30, signature="東京商事サポート")  # fmt: skip
+
+
+@pytest.fixture
+def setup(mailbox, sato, conv, smtp_capture):
+    return mailbox, sato, conv, smtp_capture[1]
 
 
 def due(message) -> None:
@@ -71,8 +60,8 @@ def test_reply_goes_out_from_the_shared_address_and_threads(setup):
     assert sent.mail_from == "support@example.jp" and sent.rcpts == [CUSTOMER.email]
     mail = parse(sent.data)
     assert mail.sender == Address("佐藤 花子 (サポート窓口)", "support@example.jp")
-    assert mail.in_reply_to == "q1@tokyo-shoji.example"
-    assert mail.references == ["q1@tokyo-shoji.example"]
+    assert mail.in_reply_to == "c1@tokyo-shoji.example"
+    assert mail.references == ["c1@tokyo-shoji.example"]
     assert mail.message_id == message.message_id and mail.message_id.startswith("mdg.")
     assert "東京商事サポート" in mail.text  # the mailbox signature
     answer = deliver(
@@ -132,7 +121,7 @@ def test_reply_all_copies_the_other_recipients_but_not_ourselves(setup):
             sender=str(CUSTOMER),
             to="support@example.jp, boss@tokyo-shoji.example",
             message_id="q2@tokyo-shoji.example",
-            in_reply_to="q1@tokyo-shoji.example",
+            in_reply_to="c1@tokyo-shoji.example",
         ),
     )
     to, cc = actions.reply_recipients(Conversation.objects.get(pk=conv.pk), reply_all=True)

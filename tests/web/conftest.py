@@ -1,24 +1,17 @@
-"""Browser tests: the real ASGI server (`madoguchi run web`) and Debian's Chromium."""
+"""Browser and server fixtures: the real ASGI server (`madoguchi run web`) and Debian's
+Chromium. The shared cast (``team``, ``suzuki``) is in tests/fixtures.py, the browser steps
+(``login``, ``shot``) in tests/web/browser.py."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
+from django.db import connection
 
-from madoguchi.accounts.actions import add_member, create_agent
-from madoguchi.accounts.models import Agent, Role
-from madoguchi.mailboxes.actions import create_mailbox
-from madoguchi.mailboxes.models import Mailbox
-from tests.fixtures import database_url
-from tests.servers import free_port, wait_for_port
+from tests.web.server import SHARED, SharedWebProcess, web_process
 
-SHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -39,53 +32,50 @@ def browser_context_args(browser_context_args):
             "viewport": {"width": 1280, "height": 800}}  # fmt: skip
 
 
-@contextmanager
-def web_process(*roles: str) -> Iterator[str]:
-    """A `madoguchi run ROLES` process on the test database; yields its base URL."""
-    port = free_port()
-    env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url(),
-           "MADOGUCHI_WEB_BIND": f"127.0.0.1:{port}"}  # fmt: skip
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # servers run with the guard on
-    command = [sys.executable, "-m", "madoguchi.cli", "run", *roles]
-    proc = subprocess.Popen(command, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        wait_for_port("127.0.0.1", port, timeout=60, proc=proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+def _one_per_test() -> bool:
+    """MADOGUCHI_TEST_WEB=test gives each test a web process of its own, =shared lets
+    consecutive tests share one. The default: shared on SQLite, one per test on PostgreSQL,
+    where the flush after each test (TRUNCATE) waits for the server's open transactions
+    and sharing has not been tried yet."""
+    chosen = os.environ.get("MADOGUCHI_TEST_WEB", "")
+    if chosen not in ("", "test", "shared"):
+        raise pytest.UsageError(f"MADOGUCHI_TEST_WEB={chosen!r}: say test or shared")
+    return chosen == "test" or (not chosen and connection.vendor != "sqlite")
+
+
+@pytest.fixture(scope="session")
+def shared_web(django_db_setup: None) -> Iterator[SharedWebProcess]:
+    """The shared web process, stopped at the latest before the test database is dropped."""
+    yield SHARED
+    SHARED.stop()
 
 
 @pytest.fixture
-def web(transactional_db) -> Iterator[str]:
-    """Base URL of a `madoguchi run web worker` process on the test database."""
-    with web_process("web", "worker") as base:
-        yield base
+def web(request: pytest.FixtureRequest, transactional_db: None) -> Iterator[str]:
+    """Base URL of a `madoguchi run web worker` process on the test database.
 
+    Consecutive tests share one process (starting one costs about a second), because
+    nothing it keeps in memory outlives a test's rows, which ``transactional_db`` deletes
+    after it:
 
-@pytest.fixture
-def team(transactional_db) -> dict[str, object]:
-    """A mailbox with a member agent (sato), and an agent of another mailbox (kato)."""
-    support = create_mailbox("support@example.jp", name="サポート窓口")
-    sales = create_mailbox("sales@example.jp", name="営業")
-    sato = create_agent("sato", password="pw-sato-123", display_name="佐藤 花子")
-    kato = create_agent("kato", password="pw-kato-123", display_name="加藤 次郎")
-    add_member(support, sato.user)
-    add_member(sales, kato.user)
-    return {"support": support, "sales": sales, "sato": sato, "kato": kato}
+    - ids only grow (SQLite AUTOINCREMENT; a flush resets no sequence), so the live hub's
+      cursor stays right and a tab left from an earlier test (its page closes after the
+      flush) belongs to an agent and mailboxes no later test has;
+    - sessions, lockouts (django-axes), presence (``Pulse``) and the task queue are rows;
+      a task of an earlier test is deleted before the worker takes it, or fails on rows
+      that are gone;
+    - the one in-memory count, the forgot-password limit per address (10 in 10 minutes,
+      LocMem cache), is far from reached by the one browser test that asks.
 
-
-@pytest.fixture
-def suzuki(team) -> Agent:
-    """A second member of the support mailbox."""
-    agent = create_agent("suzuki", password="pw-suzuki-123", display_name="鈴木 一郎")
-    add_member(team["support"], agent.user)
-    return agent
+    A test that needs other settings or roles, or a process to stop, starts its own with
+    ``web_process`` (tests/web/server.py).
+    """
+    if _one_per_test():
+        with web_process("web", "worker") as base:
+            yield base
+        return
+    shared: SharedWebProcess = request.getfixturevalue("shared_web")
+    yield shared.url()
 
 
 @pytest.fixture
@@ -95,21 +85,3 @@ def two(browser, browser_context_args):
     yield [c.new_page() for c in contexts]
     for c in contexts:
         c.close()
-
-
-def login(page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("load")
-
-
-def shot(page, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / name
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-__all__ = ["Agent", "Mailbox", "Role", "add_member", "login", "shot"]

@@ -9,13 +9,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.test import Client
 from websockets.sync.client import ClientConnection, connect
+
+from tests.factories import client_for
 
 
 def session_cookie(user: User) -> str:
-    client = Client()
-    client.force_login(user)
+    client = client_for(user)
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from madoguchi.conversations.models import Attachment
+from tests.factories import client_for
 from tests.mail_in.helpers import deliver
 
 pytestmark = pytest.mark.django_db
@@ -23,18 +24,12 @@ def _with_attachment():
     return msg.as_bytes()
 
 
-def _client(username: str, password: str) -> Client:
-    client = Client()
-    assert client.login(username=username, password=password)
-    return client
-
-
 def test_non_member_gets_404_everywhere(team):
     """An agent outside a mailbox gets 404 for its list, conversations, HTML, raw and files."""
     message = deliver(team["sales"], _with_attachment())
     conv = message.conversation
     att = Attachment.objects.get(message=message)
-    sato = _client("sato", "pw-sato-123")
+    sato = client_for(team["sato"])
     for url in [
         f"/m/{team['sales'].pk}/new/",
         f"/c/{conv.pk}/",
@@ -50,14 +45,14 @@ def test_non_member_gets_404_everywhere(team):
     sato.post("/bulk", {"ids": [conv.pk], "status": "done", "next": "/"})
     conv.refresh_from_db()
     assert conv.status == "new" and not conv.notes.exists() and not conv.tags.exists()
-    kato = _client("kato", "pw-kato-123")
+    kato = client_for(team["kato"])
     assert kato.get(f"/c/{conv.pk}/").status_code == 200
     assert kato.get(f"/a/{att.pk}/").status_code == 200
 
 
 def test_404_page_is_in_the_users_language(team):
     """A stale link gets a 404 page in Japanese, never a 500."""
-    sato = _client("sato", "pw-sato-123")
+    sato = client_for(team["sato"])
     response = sato.get("/c/999999/", HTTP_ACCEPT_LANGUAGE="ja")
     assert response.status_code == 404
     assert "存在しないか" in response.content.decode()
@@ -66,7 +61,7 @@ def test_404_page_is_in_the_users_language(team):
 def test_bad_form_values_are_refused_not_500(team):
     """A wrong status or assignee is refused with a message; nothing changes."""
     message = deliver(team["support"], _with_attachment().replace(b"sales@", b"support@"))
-    sato = _client("sato", "pw-sato-123")
+    sato = client_for(team["sato"])
     conv = message.conversation
     for url, data in [
         (f"/c/{conv.pk}/status", {"status": "bogus"}),
@@ -82,7 +77,7 @@ def test_bad_form_values_are_refused_not_500(team):
 def test_mail_html_is_served_sandboxed(team):
     """The HTML part comes with a CSP that forbids scripts and remote loads, and sandboxes it."""
     message = deliver(team["sales"], _with_attachment())
-    kato = _client("kato", "pw-kato-123")
+    kato = client_for(team["kato"])
     response = kato.get(f"/c/{message.conversation_id}/m/{message.pk}/html")
     policy = response["Content-Security-Policy"]
     assert "default-src 'none'" in policy and "sandbox" in policy and "script-src" not in policy
@@ -103,8 +98,7 @@ def test_anonymous_is_sent_to_sign_in(team):
 
 def test_a_stale_form_gets_the_expired_page_not_a_500(team):
     """A form posted without a valid CSRF token: 403 in Japanese, saying nothing changed."""
-    client = Client(enforce_csrf_checks=True)
-    assert client.login(username="sato", password="pw-sato-123")
+    client = client_for(team["sato"], enforce_csrf_checks=True)
     response = client.post("/settings/", {"display_name": "x"}, HTTP_ACCEPT_LANGUAGE="ja")
     assert response.status_code == 403
     assert "有効期限が切れました" in response.content.decode()

@@ -11,7 +11,7 @@ from madoguchi.accounts.actions import create_agent
 from madoguchi.accounts.models import Role
 from madoguchi.mailboxes.models import Mailbox
 from tests.servers import free_port
-from tests.web.conftest import SHOTS, login, shot
+from tests.web.browser import SHOTS, login, shot
 
 
 def shot_path(name: str):

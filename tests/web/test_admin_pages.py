@@ -11,16 +11,14 @@ from madoguchi.accounts.actions import create_agent
 from madoguchi.accounts.models import Agent, Invitation, Membership, Role
 from madoguchi.core.models import Event
 from madoguchi.mailboxes.models import Mailbox
+from tests.factories import client_for, make_agent
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def admin(team):
-    create_agent("boss", password="pw-boss-1234", role=Role.ADMIN, display_name="社長")
-    client = Client()
-    assert client.login(username="boss", password="pw-boss-1234")
-    return client
+    return client_for(make_agent("boss", role=Role.ADMIN, display_name="社長"))
 
 
 def _form(**overrides):
@@ -35,8 +33,7 @@ def _form(**overrides):
 
 
 def test_agents_get_403_on_admin_pages_in_their_language(team):
-    client = Client()
-    client.login(username="sato", password="pw-sato-123")
+    client = client_for(team["sato"])
     for url in ["/admin/mailboxes/", "/admin/mailboxes/new", "/admin/team/",
                 f"/admin/mailboxes/{team['support'].pk}/"]:  # fmt: skip
         response = client.get(url, HTTP_ACCEPT_LANGUAGE="ja")
@@ -94,15 +91,6 @@ def test_a_sender_name_template_cannot_format_more_than_the_two_names(admin):
         response = admin.post("/admin/mailboxes/new", _form(sender_format=template),
                               HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
         assert "Only {agent} and {mailbox}" in response.content.decode(), template
-
-
-def test_a_sender_name_is_filled_in_one_pass():
-    from madoguchi.mail_out.actions import fill_sender_format
-
-    assert fill_sender_format("{agent} ({mailbox})", "{mailbox}", "Support") == (
-        "{mailbox} (Support)"
-    )
-    assert fill_sender_format("{agent:>9999}", "A", "M") == "{agent:>9999}"
 
 
 def test_address_taken_and_address_fixed_once_made(admin, team):

@@ -6,7 +6,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from madoguchi.accounts.actions import add_member, create_agent, set_needs_approval
 from madoguchi.accounts.models import Role
 from madoguchi.core.models import Event
 from madoguchi.mail import parse
@@ -14,32 +13,20 @@ from madoguchi.mail_out import actions as outbox
 from madoguchi.mail_out.models import Draft, Outbox
 from madoguchi.mailboxes.actions import update_mailbox
 from madoguchi.notifications.models import Notification
-from tests.mail_in.helpers import deliver
-from tests.mailmaker import make_mail
+from tests.factories import client_for, make_agent, make_conversation
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def conv(team):
-    mail = make_mail(sender="田中 一郎 <tanaka@tokyo-shoji.example>", subject="返品の件",
-                     message_id="ap1@tokyo-shoji.example")  # fmt: skip
-    return deliver(team["support"], mail).conversation
+    return make_conversation(team["support"], subject="返品の件",
+                             message_id="ap1@tokyo-shoji.example")  # fmt: skip
 
 
 @pytest.fixture
 def boss(team):
-    agent = create_agent(
-        "boss", password="pw-boss-123", display_name="山本 部長", role=Role.MANAGER
-    )
-    add_member(team["support"], agent.user)
-    return agent
-
-
-def _as(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    return make_agent("boss", role=Role.MANAGER, mailboxes=[team["support"]])
 
 
 def _reply(client: Client, conv, text: str = "返品を承ります。", then: str = "send"):
@@ -56,7 +43,7 @@ def _approve(client: Client, message, text: str):
 
 def _held(team, conv):
     update_mailbox(team["support"], replies_need_approval=True, signature="サポート窓口")
-    response = _reply(_as(team["sato"].user), conv, then="done")
+    response = _reply(client_for(team["sato"]), conv, then="done")
     assert response.status_code == 302
     return conv.messages.get(direction="out")
 
@@ -69,7 +56,7 @@ def test_an_agents_reply_waits_and_the_managers_are_asked(conv, team, boss):
     assert Event.objects.filter(type="approval.requested", conversation=conv).exists()
     asked = Notification.objects.filter(kind="asked").values_list("user_id", flat=True)
     assert list(asked) == [boss.user.pk]
-    page = _as(boss.user).get("/approvals/").content.decode()
+    page = client_for(boss).get("/approvals/").content.decode()
     assert "返品を承ります。" in page and "佐藤 花子" in page
 
 
@@ -77,7 +64,7 @@ def test_approving_sends_it_as_written_and_tells_the_author(conv, team, boss, sm
     ctl, handler = smtp_capture
     message = _held(team, conv)
     update_mailbox(team["support"], smtp_host="127.0.0.1", smtp_port=ctl.port, smtp_security="none")
-    response = _approve(_as(boss.user), message, message.text)
+    response = _approve(client_for(boss), message, message.text)
     assert response.status_code == 302
     box = Outbox.objects.get(message=message)
     assert box.status == "queued" and box.reviewed_by_id == boss.user.pk
@@ -87,13 +74,13 @@ def test_approving_sends_it_as_written_and_tells_the_author(conv, team, boss, sm
     conv.refresh_from_db()
     assert conv.status == "done" and conv.waiting_since is None  # "send and mark done"
     assert Notification.objects.filter(user=team["sato"].user, kind="approved").exists()
-    again = _approve(_as(boss.user), message, "x")
+    again = _approve(client_for(boss), message, "x")
     assert again.status_code == 302 and Outbox.objects.get(pk=box.pk).status == "sent"
 
 
 def test_edit_then_approve_sends_the_edited_text(conv, team, boss):
     message = _held(team, conv)
-    _approve(_as(boss.user), message, "返品を承ります。送料は弊社負担です。")
+    _approve(client_for(boss), message, "返品を承ります。送料は弊社負担です。")
     box = Outbox.objects.get(message=message)
     mail = parse(bytes(box.data))
     assert "送料は弊社負担です" in mail.text
@@ -103,12 +90,12 @@ def test_edit_then_approve_sends_the_edited_text(conv, team, boss):
 
 def test_sending_back_needs_a_comment_and_returns_the_text_to_the_author(conv, team, boss):
     message = _held(team, conv)
-    refused = _as(boss.user).post(f"/approvals/{message.pk}", {"decision": "return", "text": "x",
+    refused = client_for(boss).post(f"/approvals/{message.pk}", {"decision": "return", "text": "x",
                                                                "comment": " "},
                                   HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
     assert refused.status_code == 400 and "Say what to change" in refused.content.decode()
     back = {"decision": "return", "text": message.text, "comment": "送料に触れてください"}
-    _as(boss.user).post(f"/approvals/{message.pk}", back)
+    client_for(boss).post(f"/approvals/{message.pk}", back)
     assert Outbox.objects.get(message=message).status == "returned"
     assert conv.notes.get().text == "送料に触れてください"
     draft = Draft.objects.get(conversation=conv, author=team["sato"].user)
@@ -116,33 +103,24 @@ def test_sending_back_needs_a_comment_and_returns_the_text_to_the_author(conv, t
     assert Notification.objects.filter(user=team["sato"].user, kind="returned").exists()
 
 
-def test_per_agent_approval_and_managers_are_never_held(conv, team, boss):
-    set_needs_approval(team["support"], [team["sato"].user])
-    assert outbox.needs_approval(team["support"], team["sato"].user)
-    assert not outbox.needs_approval(team["support"], boss.user)
-    update_mailbox(team["support"], replies_need_approval=True)
-    assert not outbox.needs_approval(team["support"], boss.user)
-
-
 def test_only_reviewers_of_the_mailbox_may_review(conv, team, boss):
     message = _held(team, conv)
-    assert _as(team["sato"].user).get("/approvals/").status_code == 403
-    other = create_agent("other", password="pw-other-123", role=Role.MANAGER)
-    add_member(team["sales"], other.user)
-    assert "返品を承ります" not in _as(other.user).get("/approvals/").content.decode()
-    response = _approve(_as(other.user), message, "x")
+    assert client_for(team["sato"]).get("/approvals/").status_code == 403
+    other = make_agent("other", role=Role.MANAGER, mailboxes=[team["sales"]])
+    assert "返品を承ります" not in client_for(other).get("/approvals/").content.decode()
+    response = _approve(client_for(other), message, "x")
     assert response.status_code == 404
     assert Outbox.objects.get(message=message).status == "approval"
 
 
 def test_the_author_may_withdraw_a_reply_that_waits(conv, team, boss):
     message = _held(team, conv)
-    page = _as(team["sato"].user).get(f"/c/{conv.pk}/").content.decode()
+    page = client_for(team["sato"]).get(f"/c/{conv.pk}/").content.decode()
     assert "取り下げる" in page
-    response = _as(team["sato"].user).post(f"/c/{conv.pk}/m/{message.pk}/undo")
+    response = client_for(team["sato"]).post(f"/c/{conv.pk}/m/{message.pk}/undo")
     assert response.status_code == 302
     assert Outbox.objects.get(message=message).status == "cancelled"
-    assert "返品を承ります" not in _as(boss.user).get("/approvals/").content.decode()
+    assert "返品を承ります" not in client_for(boss).get("/approvals/").content.decode()
 
 
 def test_the_review_shows_exactly_what_leaves_beside_the_mail_it_answers(conv, team, boss):
@@ -153,8 +131,8 @@ def test_the_review_shows_exactly_what_leaves_beside_the_mail_it_answers(conv, t
     upload = SimpleUploadedFile("返品票.pdf", b"%PDF-1.4", "application/pdf")
     data = {"to": "田中 一郎 <tanaka@tokyo-shoji.example>", "cc": "suzuki@tokyo-shoji.example",
             "text": "x", "html": html, "then": "send", "attachments": upload}  # fmt: skip
-    assert _as(team["sato"].user).post(f"/c/{conv.pk}/reply", data).status_code == 302
-    response = _as(boss.user).get("/approvals/", HTTP_ACCEPT_LANGUAGE="en")
+    assert client_for(team["sato"]).post(f"/c/{conv.pk}/reply", data).status_code == 302
+    response = client_for(boss).get("/approvals/", HTTP_ACCEPT_LANGUAGE="en")
     [item] = response.context["items"]
     assert [str(a) for a in item.mail.to] == ["田中 一郎 <tanaka@tokyo-shoji.example>"]
     assert [a.email for a in item.mail.cc] == ["suzuki@tokyo-shoji.example"] and item.bcc == []
@@ -182,7 +160,7 @@ def test_a_reply_that_changed_after_the_page_was_shown_is_not_approved(conv, tea
     shown = outbox.digest_of(Outbox.objects.get(message=message))
     # what a later edit of the waiting reply would do: other bytes under the same reply
     Outbox.objects.filter(message=message).update(data=b"Subject: changed\r\n\r\nother\r\n")
-    response = _as(boss.user).post(f"/approvals/{message.pk}",
+    response = client_for(boss).post(f"/approvals/{message.pk}",
                                    {"decision": "approve", "text": message.text, "shown": shown},
                                    HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
     assert response.status_code == 409
@@ -193,7 +171,7 @@ def test_a_reply_that_changed_after_the_page_was_shown_is_not_approved(conv, tea
 
 def test_approving_without_having_been_shown_the_mail_is_refused(conv, team, boss):
     message = _held(team, conv)
-    response = _as(boss.user).post(f"/approvals/{message.pk}",
+    response = client_for(boss).post(f"/approvals/{message.pk}",
                                    {"decision": "approve", "text": message.text},
                                    HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
     assert response.status_code == 400 and "before approving" in response.content.decode()

@@ -4,7 +4,6 @@ approves; the customer's SMTP server gets the approved text; both are told live.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
@@ -15,7 +14,8 @@ from madoguchi.mail import parse
 from madoguchi.mailboxes.actions import update_mailbox
 from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
-from tests.web.conftest import login, shot
+from tests.waiting import wait_until
+from tests.web.browser import login, shot
 
 pytestmark = pytest.mark.browser
 
@@ -66,9 +66,7 @@ def test_a_reply_is_sent_back_then_edited_and_approved(two, web, team, smtp_capt
     box.fill("返品を承ります。送料は弊社で負担いたします。ご不便をおかけしました。")
     manager.click(".review button[value=approve]")
     expect(manager.locator(".empty")).to_be_visible()
-    deadline = time.monotonic() + 20
-    while not handler.received and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_until(lambda: handler.received, "the approved reply reaches the SMTP server")
     assert len(handler.received) == 1
     sent = parse(handler.received[0].data)
     assert "ご不便をおかけしました" in sent.text and sent.sender.email == "support@example.jp"
@@ -128,8 +126,6 @@ def test_the_reviewer_sees_exactly_what_leaves_beside_the_customers_mail(
     page.goto(f"{web}/approvals/")
     page.click(".review button[value=approve]")
     expect(page.locator(".empty")).to_be_visible()
-    deadline = time.monotonic() + 20
-    while not handler.received and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_until(lambda: handler.received, "the approved reply reaches the SMTP server")
     [sent] = handler.received
     assert sorted(sent.rcpts) == ["suzuki@tokyo-shoji.example", "tanaka@tokyo-shoji.example"]

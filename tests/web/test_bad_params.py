@@ -22,6 +22,7 @@ from madoguchi.conversations.models import Attachment
 from madoguchi.mail import Address
 from madoguchi.mail_out.actions import queue_reply
 from madoguchi.notifications.models import Notification
+from tests.factories import client_for
 from tests.mail_in.helpers import deliver
 
 pytestmark = pytest.mark.django_db
@@ -87,8 +88,7 @@ def world(transactional_db):
         "notification": Notification.objects.first().pk,  # type: ignore[union-attr]
         "attachment": Attachment.objects.get().pk, "reply": reply.pk,
     }  # fmt: skip
-    client = Client(raise_request_exception=False)
-    client.force_login(admin.user)
+    client = client_for(admin, raise_request_exception=False)
     return client, admin, ids
 
 

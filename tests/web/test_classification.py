@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
+from madoguchi.accounts.models import Role
 from madoguchi.conversations.models import Conversation, Message
 from madoguchi.core.models import Event
-from madoguchi.mail_in import actions
-from madoguchi.mail_in.kinds import reclassify
-from madoguchi.mail_in.models import RawMessage
-from madoguchi.mail_in.types import RawInbound
 from madoguchi.mailboxes.models import Mailbox
+from tests.factories import client_for, make_agent
 from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
 
 pytestmark = pytest.mark.django_db
 
 AUTO = {"Auto-Submitted": "auto-replied"}
-
-
-def _client() -> Client:
-    client = Client()
-    assert client.login(username="sato", password="pw-sato-123")
-    return client
 
 
 def _auto(team, n: int = 1, sender: str = "Bot <bot@vendor.example>") -> Conversation:
@@ -37,7 +28,7 @@ def test_customer_words_stay_new_with_a_hint(team):
     message = deliver(team["support"], make_mail(subject="配送エラーと表示されます"))
     conv = message.conversation
     assert (conv.kind, conv.kind_hint, conv.status) == ("normal", "bounce", "new")
-    page = _client().get(f"/m/{team['support'].pk}/new/").content.decode()
+    page = client_for(team["sato"]).get(f"/m/{team['support'].pk}/new/").content.decode()
     assert "配送エラーと表示されます" in page and "自動送信の可能性" in page
 
 
@@ -45,13 +36,13 @@ def test_automated_mail_shows_its_evidence(team):
     conv = _auto(team)
     assert conv.kind == "auto_reply"
     assert Message.objects.get(conversation=conv).kind_reason == "Auto-Submitted: auto-replied"
-    page = _client().get(f"/c/{conv.pk}/").content.decode()
+    page = client_for(team["sato"]).get(f"/c/{conv.pk}/").content.decode()
     assert "根拠: Auto-Submitted: auto-replied" in page and "これは自動送信ではない" in page
 
 
 def test_not_automated_moves_it_back_to_new_and_logs_it(team):
     conv = _auto(team)
-    response = _client().post(f"/c/{conv.pk}/person", {"always": ""})
+    response = client_for(team["sato"]).post(f"/c/{conv.pk}/person", {"always": ""})
     assert response.status_code == 302
     conv.refresh_from_db()
     assert (conv.kind, conv.status) == ("normal", "new")
@@ -64,7 +55,7 @@ def test_not_automated_moves_it_back_to_new_and_logs_it(team):
 
 def test_always_a_person_by_domain_keeps_the_next_mail_in_new(team):
     conv = _auto(team, 1, sender="Bot <bot@vendor.example>")
-    _client().post(f"/c/{conv.pk}/person", {"always": "domain"})
+    client_for(team["sato"]).post(f"/c/{conv.pk}/person", {"always": "domain"})
     assert Mailbox.objects.get(pk=team["support"].pk).person_senders == "@vendor.example"
     assert Event.objects.filter(type="mailbox.person_sender_added",
                                 data__entry="@vendor.example").exists()  # fmt: skip
@@ -76,7 +67,7 @@ def test_always_a_person_by_domain_keeps_the_next_mail_in_new(team):
 
 def test_always_with_a_bad_value_is_refused(team):
     conv = _auto(team)
-    response = _client().post(f"/c/{conv.pk}/person", {"always": "everyone"})
+    response = client_for(team["sato"]).post(f"/c/{conv.pk}/person", {"always": "everyone"})
     assert response.status_code == 302 and "error=always" in response["Location"]
     conv.refresh_from_db()
     assert conv.kind == "auto_reply"
@@ -85,37 +76,10 @@ def test_always_with_a_bad_value_is_refused(team):
 def test_not_automated_on_another_mailbox_is_404(team):
     """kato is not a member of support: the conversation does not exist for him."""
     conv = _auto(team)
-    client = Client()
-    assert client.login(username="kato", password="pw-kato-123")
+    client = client_for(team["kato"])
     assert client.post(f"/c/{conv.pk}/person", {"always": "domain"}).status_code == 404
     conv.refresh_from_db()
     assert conv.kind == "auto_reply"
-
-
-def test_a_person_writing_into_an_automated_conversation_brings_it_back(team):
-    conv = _auto(team)
-    reply = make_mail(
-        subject="Re: 注文 1", sender="Yamada <taro@customer.example>",
-        in_reply_to="a1@vendor.example", message_id="p1@customer.example",
-    )  # fmt: skip
-    deliver(team["support"], reply)
-    conv.refresh_from_db()
-    assert conv.kind == "normal"
-    assert Event.objects.filter(type="conversation.kind", conversation=conv,
-                                data__reason="person").exists()  # fmt: skip
-
-
-def test_null_envelope_from_our_listener_makes_a_bounce(team):
-    """MAIL FROM:<> seen by the LMTP listener, with a postmaster sender, is a bounce."""
-    data = make_mail(subject="Undeliverable: 注文", sender="postmaster@mx.example.jp")
-    raw, _ = actions.accept(team["support"], RawInbound(data=data, source="lmtp",
-                            envelope_from=""), schedule=False)  # fmt: skip
-    (message,) = actions.ingest_safely([RawMessage.objects.get(pk=raw.pk)])
-    assert message.kind == "bounce"
-    # The same bytes fetched over IMAP (no envelope seen) stay with a person.
-    other = actions.accept(team["sales"], RawInbound(data=data, source="imap"), schedule=False)[0]
-    (message,) = actions.ingest_safely([RawMessage.objects.get(pk=other.pk)])
-    assert message.kind == "normal"
 
 
 def _person(team, subject: str, message_id: str) -> Conversation:
@@ -128,46 +92,8 @@ def _hide(conv: Conversation) -> None:
     Conversation.objects.filter(pk=conv.pk).update(kind="bounce")
 
 
-def test_reclassify_moves_wrongly_hidden_mail_back(team):
-    hidden = _person(team, "返品の返送先を教えてください", "h1@customer.example")
-    handled = _person(team, "不在連絡票が入っていました", "h2@customer.example")
-    really = _auto(team)
-    _hide(hidden)
-    _hide(handled)
-    Conversation.objects.filter(pk=handled.pk).update(status="done")
-    changes, moved = reclassify(dry_run=True)
-    assert {c.message_id for c in changes} == {hidden.messages.get().pk, handled.messages.get().pk}
-    assert [c.pk for c in moved] == [hidden.pk]
-    assert Conversation.objects.get(pk=hidden.pk).kind == "bounce"  # dry run stored nothing
-    changes, moved = reclassify()
-    assert [c.pk for c in moved] == [hidden.pk]
-    assert Conversation.objects.get(pk=hidden.pk).kind == "normal"
-    assert Conversation.objects.get(pk=handled.pk).kind == "bounce"  # a person closed it
-    assert Conversation.objects.get(pk=really.pk).kind == "auto_reply"
-    assert Message.objects.get(conversation=handled).kind == "normal"
-    assert Event.objects.filter(type="conversation.kind", conversation=hidden,
-                                data__reason="reclassified").exists()  # fmt: skip
-
-
-def test_reclassify_command_prints_what_it_moved(team, cli):
-    conv = deliver(team["support"], make_mail(subject="配送エラーと表示されます")).conversation
-    _hide(conv)
-    dry = cli("mail", "reclassify", "--mailbox", "support@example.jp", "--dry-run")
-    assert dry.returncode == 0 and f"would move #{conv.pk} back to new mail" in dry.stdout
-    assert Conversation.objects.get(pk=conv.pk).kind == "bounce"
-    done = cli("mail", "reclassify")
-    assert done.returncode == 0 and f"moved #{conv.pk} back to new mail" in done.stdout
-    assert Conversation.objects.get(pk=conv.pk).kind == "normal"
-    assert cli("mail", "reclassify", "--mailbox", "nobody@example.jp").returncode == 1
-
-
 def test_admin_edits_the_person_list(team):
-    from madoguchi.accounts.actions import create_agent
-    from madoguchi.accounts.models import Role
-
-    create_agent("boss", password="pw-boss-1234", role=Role.ADMIN, display_name="社長")
-    client = Client()
-    assert client.login(username="boss", password="pw-boss-1234")
+    client = client_for(make_agent("boss", role=Role.ADMIN, display_name="社長"))
     box = team["support"]
     page = client.get(f"/admin/mailboxes/{box.pk}/")
     assert "常に人として扱う送信者" in page.content.decode()
@@ -202,8 +128,8 @@ def _mailbox_form(box: Mailbox) -> dict[str, object]:
 
 def test_the_always_choice_is_in_the_timeline_event(team):
     conv = _auto(team)
-    _client().post(f"/c/{conv.pk}/person", {"always": "address"})
+    client_for(team["sato"]).post(f"/c/{conv.pk}/person", {"always": "address"})
     event = Event.objects.get(type="conversation.kind", conversation=conv)
     assert event.data["always"] == "bot@vendor.example"
-    page = _client().get(f"/c/{conv.pk}/").content.decode()
+    page = client_for(team["sato"]).get(f"/c/{conv.pk}/").content.decode()
     assert "bot@vendor.example からのメールは常に人として扱います" in page

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from madoguchi.conversations.models import Attachment, Conversation, Message
 from madoguchi.mail import parse
 from madoguchi.mail_out import actions
 from madoguchi.mail_out.models import Draft, Outbox
 from madoguchi.mailboxes.actions import update_mailbox
+from tests.factories import client_for, make_conversation
 from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
 
@@ -20,26 +20,16 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def conv(team):
-    message = deliver(
-        team["support"],
-        make_mail(sender="田中 一郎 <tanaka@tokyo-shoji.example>", subject="見積もりのお願い",
-                  message_id="c1@tokyo-shoji.example"),
-    )  # fmt: skip
-    return message.conversation
-
-
-def _client() -> Client:
-    client = Client()
-    assert client.login(username="sato", password="pw-sato-123")
-    return client
+    return make_conversation(team["support"], subject="見積もりのお願い",
+                             message_id="c1@tokyo-shoji.example")  # fmt: skip
 
 
 def _sent(conv: Conversation) -> Message:
     return conv.messages.filter(direction="out").latest("pk")
 
 
-def test_rich_reply_with_an_attachment(conv):
-    response = _client().post(f"/c/{conv.pk}/reply", {
+def test_rich_reply_with_an_attachment(conv, team):
+    response = client_for(team["sato"]).post(f"/c/{conv.pk}/reply", {
         "to": "tanaka@tokyo-shoji.example", "text": "",
         "html": '<p>お見積もりを<b>添付</b>します。</p><script>x()</script>'
                 '<a href="javascript:alert(1)" onclick="y()">a</a>',
@@ -59,7 +49,7 @@ def test_rich_reply_with_an_attachment(conv):
 
 def test_files_over_the_mailbox_limit_are_refused(conv, team):
     update_mailbox(team["support"], max_message_bytes=1024)
-    response = _client().post(f"/c/{conv.pk}/reply", {
+    response = client_for(team["sato"]).post(f"/c/{conv.pk}/reply", {
         "to": "tanaka@tokyo-shoji.example", "text": "添付します",
         "attachments": [SimpleUploadedFile("big.bin", b"x" * 2048)], "then": "send",
     }, HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
@@ -68,8 +58,8 @@ def test_files_over_the_mailbox_limit_are_refused(conv, team):
     assert not conv.messages.filter(direction="out").exists()
 
 
-def test_draft_is_saved_restored_and_gone_after_sending(conv):
-    client = _client()
+def test_draft_is_saved_restored_and_gone_after_sending(conv, team):
+    client = client_for(team["sato"])
     typed = {"to": "tanaka@tokyo-shoji.example", "cc": "", "text": "書きかけの返信", "html": ""}
     response = client.post(f"/c/{conv.pk}/draft", typed)
     assert response.json()["saved"] is True
@@ -80,27 +70,22 @@ def test_draft_is_saved_restored_and_gone_after_sending(conv):
     assert not Draft.objects.exists()
 
 
-def test_emptied_draft_is_discarded(conv):
-    client = _client()
+def test_emptied_draft_is_discarded(conv, team):
+    client = client_for(team["sato"])
     client.post(f"/c/{conv.pk}/draft", {"to": "", "cc": "", "text": "x", "html": ""})
     client.post(f"/c/{conv.pk}/draft", {"to": "", "cc": "", "text": "  ", "html": ""})
     assert not Draft.objects.exists()
 
 
-def test_drafts_are_private_to_their_author(conv, team):
-    from madoguchi.accounts.actions import add_member, create_agent
-
-    other = create_agent("suzuki", password="pw-suzuki-123", display_name="鈴木")
-    add_member(team["support"], other.user)
-    _client().post(f"/c/{conv.pk}/draft", {"to": "", "cc": "", "text": "佐藤の下書き", "html": ""})
-    client = Client()
-    client.login(username="suzuki", password="pw-suzuki-123")
-    assert "佐藤の下書き" not in client.get(f"/c/{conv.pk}/").content.decode()
+def test_drafts_are_private_to_their_author(conv, team, suzuki):
+    client_for(team["sato"]).post(
+        f"/c/{conv.pk}/draft", {"to": "", "cc": "", "text": "佐藤の下書き", "html": ""}
+    )
+    assert "佐藤の下書き" not in client_for(suzuki).get(f"/c/{conv.pk}/").content.decode()
 
 
 def test_non_member_cannot_draft_forward_or_compose(conv, team):
-    kato = Client()
-    kato.login(username="kato", password="pw-kato-123")
+    kato = client_for(team["kato"])
     first = conv.messages.get()
     assert kato.post(f"/c/{conv.pk}/draft", {"text": "x"}).status_code == 404
     assert kato.get(f"/c/{conv.pk}/m/{first.pk}/forward").status_code == 404
@@ -120,7 +105,7 @@ def test_forward_keeps_the_thread_and_the_attachments(team, smtp_capture):
     original.add_attachment(b"DWG", maintype="application", subtype="octet-stream",
                             filename="図面.dwg")  # fmt: skip
     source = deliver(support, original.as_bytes())
-    response = _client().post(f"/c/{source.conversation_id}/m/{source.pk}/forward", {
+    response = client_for(team["sato"]).post(f"/c/{source.conversation_id}/m/{source.pk}/forward", {
         "to": "設計部 <design@example.jp>", "text": "確認をお願いします。",
         "with_attachments": "on",
     })  # fmt: skip
@@ -141,7 +126,7 @@ def test_new_conversation_to_a_customer(team, smtp_capture):
     ctl, handler = smtp_capture
     update_mailbox(team["support"], smtp_host="127.0.0.1", smtp_port=ctl.port,
                    smtp_security="none", undo_seconds=0)  # fmt: skip
-    client = _client()
+    client = client_for(team["sato"])
     response = client.post(f"/m/{team['support'].pk}/compose", {
         "to": "山田 花子 <yamada@example.com>", "subject": "ご注文の発送について",
         "text": "本日発送いたしました。",
@@ -163,7 +148,7 @@ def test_new_conversation_to_a_customer(team, smtp_capture):
 def test_new_conversation_without_subject_or_recipient_explains(team):
     empty = {"to": "", "subject": "", "text": "x"}
     url = f"/m/{team['support'].pk}/compose"
-    response = _client().post(url, empty, HTTP_ACCEPT_LANGUAGE="en")
+    response = client_for(team["sato"]).post(url, empty, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     page = response.content.decode()
     assert "Give at least one recipient." in page and "This field is required." in page

@@ -12,8 +12,8 @@ from madoguchi.mail_out.models import Draft
 from madoguchi.mailboxes.actions import update_mailbox
 from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
-from tests.web.conftest import login, shot
-from tests.web.test_reply_browser import wait_for
+from tests.waiting import wait_until
+from tests.web.browser import login, shot
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +49,7 @@ def test_rich_text_reply_with_an_attachment(page, web, sending, tmp_path):
     shot(page, "composer_rich_ja.png")
     page.click("#reply")
     expect(page.locator(".card.out .attachments")).to_contain_text("見積書.pdf")
-    mail = parse(wait_for(lambda: handler.received)[0].data)
+    mail = parse(wait_until(lambda: handler.received, "the reply is sent")[0].data)
     assert "添付</b>" in mail.html or "添付</strong>" in mail.html
     assert "お見積もりを添付いたします。" in mail.text
     assert [a.filename for a in mail.attachments] == ["見積書.pdf"]
@@ -70,7 +70,8 @@ def test_a_file_over_the_limit_is_refused_before_upload(page, web, sending, tmp_
     posted = []
     page.on("request", lambda r: posted.append(r.url) if r.method == "POST" else None)
     page.click("#reply")
-    page.wait_for_timeout(500)
+    # the composer refused the submit and put the focus on the files: nothing was posted
+    expect(page.locator("#id_attachments")).to_be_focused()
     assert not [u for u in posted if u.endswith("/reply")]
     shot(page, "composer_too_big_ja.png")
 
@@ -98,7 +99,7 @@ def test_forward_and_start_a_new_conversation(page, web, sending, team):
     page.fill("#id_text", "ご確認ください。")
     page.click("#send")
     expect(page.locator(".card.out")).to_contain_text("ご確認ください。")
-    forwarded = parse(wait_for(lambda: handler.received)[0].data)
+    forwarded = parse(wait_until(lambda: handler.received, "the forward is sent")[0].data)
     assert forwarded.subject == "Fwd: 見積もりのお願い"
     page.goto(f"{web}/m/{team['support'].pk}/new/")
     page.keyboard.press("c")
@@ -110,6 +111,6 @@ def test_forward_and_start_a_new_conversation(page, web, sending, team):
     expect(page.locator("h1#conv-title")).to_contain_text("ご注文の発送について")
     expect(page.locator(".meta .status")).to_have_text("対応中")
     expect(page.locator(".customer")).to_contain_text("山田 花子")
-    wait_for(lambda: len(handler.received) == 2)
+    wait_until(lambda: len(handler.received) == 2, "the second mail is sent")
     assert parse(handler.received[1].data).to[0].email == "yamada@example.com"
     assert Conversation.objects.filter(subject="ご注文の発送について").count() == 1

@@ -16,16 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.template.loader import get_template
-from django.test import Client
 
 from madoguchi.conversations.models import Conversation, Message
 from madoguchi.core import events
 from madoguchi.core.event_types import SPECS, EventType
 from madoguchi.core.models import Event
 from madoguchi.web.templatetags.events import FALLBACK, event_templates, template_name
-from tests.mail_in.helpers import deliver
-from tests.mailmaker import make_mail
+from tests.factories import client_for, make_conversation
 
 pytestmark = pytest.mark.django_db
 
@@ -142,9 +141,8 @@ SAMPLES: dict[EventType, list[tuple[Payload, str]]] = {
 
 
 def _scene(team) -> Scene:
-    message = deliver(team["support"], make_mail(subject="見積もり", message_id="ev@x.example"))
-    assert message is not None
-    return Scene(message.conversation, message, team["sato"].user_id)
+    conv = make_conversation(team["support"], subject="見積もり", message_id="ev@x.example")
+    return Scene(conv, conv.messages.get(), team["sato"].user_id)
 
 
 def _record(scene: Scene, type: EventType | str, **data: Any) -> Event:
@@ -163,10 +161,10 @@ def _record(scene: Scene, type: EventType | str, **data: Any) -> Event:
 
 def _lines(conv: Conversation, language: str) -> dict[int, str]:
     """The visible text of each event line of the conversation page, by event id, without
-    the actor and the time."""
-    client = Client()
-    assert client.login(username="sato", password="pw-sato-123")
-    response = client.get(f"/c/{conv.pk}/", HTTP_ACCEPT_LANGUAGE=language)
+    the actor and the time (as sato, a member of its mailbox)."""
+    response = client_for(User.objects.get(username="sato")).get(
+        f"/c/{conv.pk}/", HTTP_ACCEPT_LANGUAGE=language
+    )
     assert response.status_code == 200
     page = response.content.decode()
     lines = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import login, shot
+from tests.web.browser import login, shot
 from tests.web.firstrun import create_first_admin, sign_out
 from tests.web.test_signin_browser import app_code
 

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from madoguchi.accounts.models import Agent, Role
-from tests.web.conftest import login, shot
+from tests.web.browser import login, shot
 from tests.web.firstrun import change_password, create_first_admin, sign_out
 
 pytestmark = pytest.mark.browser

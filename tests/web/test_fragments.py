@@ -9,27 +9,18 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from madoguchi.accounts.actions import add_member, create_agent, set_active
+from madoguchi.accounts.actions import set_active
 from madoguchi.accounts.models import Role
 from madoguchi.conversations import actions
 from madoguchi.conversations.models import Conversation
-from madoguchi.mailboxes.queries import assignable, visible_mailboxes
-from tests.mail_in.helpers import deliver
-from tests.mailmaker import make_mail
+from madoguchi.mailboxes.queries import assignable
+from tests.factories import client_for, make_agent, make_conversation
 
 pytestmark = pytest.mark.django_db
 
 
-def _client(username: str = "sato", password: str = "pw-sato-123") -> Client:
-    client = Client()
-    assert client.login(username=username, password=password)
-    return client
-
-
 def _conv(team, n: int = 1, box: str = "support") -> Conversation:
-    mail = make_mail(subject=f"件名 {n}", message_id=f"f{n}.{box}@x.example",
-                     to=team[box].address)  # fmt: skip
-    return deliver(team[box], mail).conversation
+    return make_conversation(team[box], subject=f"件名 {n}", message_id=f"f{n}.{box}@x.example")
 
 
 def _live(client: Client, url: str):
@@ -43,12 +34,14 @@ def test_rows_render_what_belongs_and_name_what_left(team):
     actions.change_status(leaves, "done", actor_id=team["sato"].user_id)
     support = team["support"].pk
     url = f"/f/rows?mailbox={support}&tab=new&c={stays.pk}&c={leaves.pk}&c=999999"
-    html = _live(_client(), url).content.decode()
+    html = _live(client_for(team["sato"]), url).content.decode()
     assert f'data-conv="{stays.pk}"' in html and "件名 1" in html
     assert re.search(rf'data-conv="{stays.pk}" data-key="\d+\.\d{{6}}_{stays.pk}"', html)
     for gone in (leaves.pk, 999999):
         assert f'data-gone="{gone}"' in html
-    html = _live(_client(), f"/f/rows?view=all&tab=new&c={foreign.pk}").content.decode()
+    html = _live(
+        client_for(team["sato"]), f"/f/rows?view=all&tab=new&c={foreign.pk}"
+    ).content.decode()
     assert f'data-gone="{foreign.pk}"' in html and "件名 3" not in html
 
 
@@ -57,15 +50,15 @@ def test_rows_of_the_mine_view_follow_the_assignee(team):
     conv = _conv(team)
     actions.change_status(conv, "open", actor_id=None)
     url = f"/f/rows?view=mine&tab=open&c={conv.pk}"
-    assert f'data-gone="{conv.pk}"' in _live(_client(), url).content.decode()
+    assert f'data-gone="{conv.pk}"' in _live(client_for(team["sato"]), url).content.decode()
     actions.assign_conversation(conv, assignee_id=team["sato"].user_id, actor_id=None)
-    assert f'data-conv="{conv.pk}"' in _live(_client(), url).content.decode()
+    assert f'data-conv="{conv.pk}"' in _live(client_for(team["sato"]), url).content.decode()
 
 
 def test_fragments_check_access_like_pages(team):
     """Another mailbox's list or conversation is a 404, as its page is."""
     sales = _conv(team, 1, box="sales")
-    client = _client()
+    client = client_for(team["sato"])
     assert _live(client, f"/f/rows?mailbox={team['sales'].pk}&tab=new&c=1").status_code == 404
     assert _live(client, f"/f/counts?mailbox={team['sales'].pk}&tab=new").status_code == 404
     assert _live(client, f"/f/c/{sales.pk}/items?m=0&n=0&e=0").status_code == 404
@@ -92,7 +85,7 @@ def test_fragments_check_access_like_pages(team):
 )
 def test_bad_fragment_parameters_are_a_400(team, query):
     conv = _conv(team)
-    response = _live(_client(), query.format(pk=conv.pk))
+    response = _live(client_for(team["sato"]), query.format(pk=conv.pk))
     assert response.status_code == 400, response.content[:300]
 
 
@@ -100,44 +93,50 @@ def test_counts_give_the_rail_the_bell_and_the_tabs(team):
     _conv(team, 1)
     done = _conv(team, 2)
     actions.change_status(done, "done", actor_id=None)
-    html = _live(_client(), f"/f/counts?mailbox={team['support'].pk}&tab=new").content.decode()
+    html = _live(
+        client_for(team["sato"]), f"/f/counts?mailbox={team['support'].pk}&tab=new"
+    ).content.decode()
     tabs = html[html.index('data-live="tabs"') :]
     assert re.search(r'/new/" aria-current="page">\s*新着 <span class="count"[^>]*>1<', tabs)
     assert re.search(r'/done/" >\s*対応完了 <span class="count"[^>]*>1<', tabs)
     assert 'data-live="rail"' in html and 'data-live="bell"' in html
     assert 'aria-label="新着 1 件"' in html
-    assert 'data-live="tabs"' not in _live(_client(), "/f/counts").content.decode()
+    assert 'data-live="tabs"' not in _live(client_for(team["sato"]), "/f/counts").content.decode()
 
 
 def test_items_bring_what_came_after_the_marks_and_what_events_named(team):
     """Newer notes and activity come; older items come only when named by an event."""
     conv = _conv(team)
     first = conv.messages.get()
-    page = _client().get(f"/c/{conv.pk}/").content.decode()
+    page = client_for(team["sato"]).get(f"/c/{conv.pk}/").content.decode()
     marks = {k: int(v) for k, v in re.findall(r'data-([mne])="(\d+)"', page)}
     note = actions.add_note(conv, author_id=team["sato"].user_id, text="電話しました")
     actions.change_status(conv, "hold", actor_id=team["sato"].user_id)
     url = f"/f/c/{conv.pk}/items?m={marks['m']}&n={marks['n']}&e={marks['e']}"
-    html = _live(_client(), url).content.decode()
+    html = _live(client_for(team["sato"]), url).content.decode()
     assert f'id="n{note.pk}"' in html and "電話しました" in html
     assert 'class="status status-hold"' in html  # the meta
     assert f'id="m{first.pk}"' not in html
     timeline = html[html.index('data-live="timeline"') :]
     assert f'data-n="{note.pk}"' in timeline and "data-truncated" not in timeline
-    named = _live(_client(), url + f"&msg={first.pk}").content.decode()
+    named = _live(client_for(team["sato"]), url + f"&msg={first.pk}").content.decode()
     assert f'id="m{first.pk}"' in named
 
 
 def test_an_older_page_of_the_timeline_says_so(team):
     conv = _conv(team)
-    html = _client().get(f"/c/{conv.pk}/?before={conv.messages.get().pk}").content.decode()
+    html = (
+        client_for(team["sato"])
+        .get(f"/c/{conv.pk}/?before={conv.messages.get().pk}")
+        .content.decode()
+    )
     assert "data-older" in html
 
 
 def test_the_agent_is_loaded_once_per_request(team):
     """The middleware loads the agent; no permission check queries it again."""
     _conv(team)
-    client = _client()
+    client = client_for(team["sato"])
     for url in (f"/m/{team['support'].pk}/new/", "/v/all/new/",
                 f"/f/counts?mailbox={team['support'].pk}&tab=new"):  # fmt: skip
         with CaptureQueriesContext(connection) as queries:
@@ -148,25 +147,17 @@ def test_the_agent_is_loaded_once_per_request(team):
         assert len(agent_reads) == 1, url
 
 
-def test_visible_mailboxes_takes_an_agent_or_a_user(team):
-    """``notifications`` still pass a User; pages pass the Agent."""
-    sato = team["sato"]
-    assert list(visible_mailboxes(sato)) == list(visible_mailboxes(sato.user))
-    assert list(visible_mailboxes(sato)) == [team["support"]]
-
-
 def test_one_assignment_rule_for_the_page_and_bulk(team):
     """Active agents who may see the mailbox (members, admins); never a deactivated one."""
     conv = _conv(team)
-    admin = create_agent("boss", password="pw-boss-123", role=Role.ADMIN)
-    leaver = create_agent("leaver", password="pw-leaver-123")
-    add_member(team["support"], leaver.user)
+    admin = make_agent("boss", role=Role.ADMIN)
+    leaver = make_agent("leaver", mailboxes=[team["support"]])
     set_active(leaver, False, actor_id=admin.user_id)
     support = team["support"]
     assert assignable(support, admin.user_id) and assignable(support, team["sato"].user_id)
     assert not assignable(support, leaver.user_id)
     assert not assignable(support, team["kato"].user_id)  # a member of sales only
-    client = _client()
+    client = client_for(team["sato"])
     for who, expected in ((leaver, None), (team["kato"], None), (admin, admin.user_id)):
         client.post(f"/c/{conv.pk}/assign", {"assignee": str(who.user_id)})
         conv.refresh_from_db()
@@ -180,11 +171,10 @@ def test_one_assignment_rule_for_the_page_and_bulk(team):
 
 def test_the_assignee_menus_offer_only_whom_the_rule_allows(team):
     conv = _conv(team)
-    admin = create_agent("boss", password="pw-boss-123", role=Role.ADMIN, display_name="部長")
-    leaver = create_agent("leaver", password="pw-leaver-123", display_name="退職者")
-    add_member(team["support"], leaver.user)
+    admin = make_agent("boss", role=Role.ADMIN, display_name="部長")
+    leaver = make_agent("leaver", display_name="退職者", mailboxes=[team["support"]])
     set_active(leaver, False, actor_id=admin.user_id)
     for url in (f"/c/{conv.pk}/", f"/m/{team['support'].pk}/new/"):
-        html = _client().get(url).content.decode()
+        html = client_for(team["sato"]).get(url).content.decode()
         assert "部長" in html and "佐藤 花子" in html, url
         assert "退職者" not in html and "加藤 次郎" not in html, url

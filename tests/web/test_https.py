@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import http.client
-import os
 import subprocess
 import sys
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.web.conftest import web_process
+from tests.fixtures import server_env
+from tests.web.server import web_process
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_plain_http_is_redirected_and_https_gets_secure_cookies_and_hsts(behind_
 
 
 def test_https_without_a_trusted_proxy_stops_the_start_with_a_clear_line():
-    env = {**os.environ, "MADOGUCHI_HTTPS": "true", "MADOGUCHI_TRUSTED_PROXIES": ""}
+    env = server_env(MADOGUCHI_HTTPS="true", MADOGUCHI_TRUSTED_PROXIES="")
     done = subprocess.run([sys.executable, "-m", "madoguchi.cli", "stats"], env=env,
                           capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert done.returncode != 0 and "MADOGUCHI_HTTPS" in done.stderr

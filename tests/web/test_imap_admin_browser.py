@@ -11,7 +11,8 @@ from madoguchi.accounts.actions import create_agent
 from madoguchi.accounts.models import Role
 from madoguchi.mailboxes.models import Mailbox
 from tests.mailmaker import make_mail
-from tests.web.conftest import login, shot, web_process
+from tests.web.browser import login, shot
+from tests.web.server import web_process
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,8 @@ from madoguchi.conversations.models import Conversation, Message
 from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
 from tests.servers import free_port
-from tests.web.conftest import login, shot
+from tests.waiting import wait_until
+from tests.web.browser import login, shot
 
 pytestmark = pytest.mark.browser
 
@@ -99,6 +100,7 @@ def test_keyboard_moves_and_opens(page, web, team):
     expect(page.locator(".row.selected")).to_have_count(1)
     page.keyboard.press("Enter")
     expect(page.locator("h1#conv-title")).to_be_visible()
+    page.wait_for_load_state("domcontentloaded")  # keys.js (deferred) listens from here on
     page.keyboard.press("?")
     expect(page.locator("#keys-help")).to_be_visible()
 
@@ -139,11 +141,14 @@ def test_hostile_html_runs_nothing_and_loads_nothing(page, web, team):
     page.locator(".html-part summary").first.click()
     frame = page.frame_locator("iframe").first
     expect(frame.locator("p")).to_have_text("Hello")
-    page.wait_for_timeout(500)
+    # once the frame has loaded, its scripts would have run and its images been fetched
+    document = page.locator("iframe").first.element_handle().content_frame()
+    assert document is not None
+    document.wait_for_load_state("load")
     assert dialogs == [] and page.title() != "pwned"
     assert _Tracker.hits == []  # remote image blocked
     page.locator(".remote-note a").first.click()
-    page.wait_for_timeout(800)
+    wait_until(lambda: _Tracker.hits, "the remote image is fetched once asked for", timeout=10)
     assert _Tracker.hits == ["/pixel.gif"]  # shown on request
     server.shutdown()
     assert Conversation.objects.get(pk=conv.pk).status == "new"

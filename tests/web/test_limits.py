@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.web.conftest import web_process
+from tests.web.server import web_process
 
 MiB = 1024 * 1024
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from websockets.exceptions import InvalidStatus
 
@@ -16,8 +14,9 @@ from madoguchi.core.models import Event
 from madoguchi.live.models import Pulse
 from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
-from tests.web.conftest import web_process
+from tests.waiting import wait_until
 from tests.web.live_client import Browserless, Live
+from tests.web.server import web_process
 
 
 def _conv(mailbox, n: int = 1) -> Conversation:
@@ -158,10 +157,8 @@ def test_a_web_process_that_starts_later_knows_who_is_already_there(web, team, s
     conv = _conv(team["support"])
     with Live(web, team["sato"].user) as tab:
         tab.send(conversation=conv.pk, state="replying")
-        deadline = time.monotonic() + 10
-        while not Pulse.objects.filter(conversation_id=conv.pk).exists():
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        wait_until(Pulse.objects.filter(conversation_id=conv.pk).exists,
+                   "the first process announces the tab", timeout=10)  # fmt: skip
         with web_process("web") as other, Live(other, suzuki.user) as late:
             items = late.wait_for(lambda m: m["type"] == "presence_all")["items"]
             assert items == {str(conv.pk): [{"agent": team["sato"].user.pk, "name": "佐藤 花子",

@@ -6,16 +6,14 @@ import json
 import re
 from pathlib import Path
 
-from django.test import Client
-
 from madoguchi.core.event_types import EventType, for_script
+from tests.factories import client_for
 
 LIVE_JS = Path(__file__).resolve().parents[2] / "src/madoguchi/web/static/madoguchi/live.js"
 
 
 def test_every_signed_in_page_carries_the_registry_for_live_js(team):
-    client = Client()
-    client.force_login(team["sato"].user)
+    client = client_for(team["sato"])
     page = client.get(f"/m/{team['support'].pk}/new/").content.decode()
     found = re.search(r'<script id="live-event-types" type="application/json">(.*?)</script>', page)
     assert found, "the page has no live-event-types JSON"

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from madoguchi.conversations import actions
 from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
-from tests.web.conftest import login, shot
+from tests.web.browser import login, shot
 
 pytestmark = pytest.mark.browser
 

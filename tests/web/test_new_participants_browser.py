@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
-from tests.web.conftest import login, shot
+from tests.web.browser import login, shot
 
 pytestmark = pytest.mark.browser
 

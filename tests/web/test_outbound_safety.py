@@ -5,13 +5,12 @@ answers 500 (the UTF-8 path raised on a line break in a header before)."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
-from madoguchi.accounts.actions import add_member, create_agent
 from madoguchi.conversations.models import Conversation, Message
 from madoguchi.mail import parse
 from madoguchi.mail_out.models import Outbox
 from madoguchi.mailboxes.actions import update_mailbox
+from tests.factories import client_for, make_agent
 from tests.mail.header_reader import assert_only_intended_headers
 from tests.mail.test_attachments import _tnef
 from tests.mail_in.helpers import deliver
@@ -21,12 +20,6 @@ CHARSETS = ["utf-8", "iso-2022-jp"]
 EVIL = "\r\nBcc : evil@attacker.example"
 REPLY = {"from", "to", "subject", "date", "message-id", "in-reply-to", "references",
          "mime-version", "content-type", "content-transfer-encoding"}  # fmt: skip
-
-
-def _client(username: str = "sato", password: str = "pw-sato-123") -> Client:
-    client = Client()
-    assert client.login(username=username, password=password)
-    return client
 
 
 def _outbox(conv: Conversation) -> bytes:
@@ -52,7 +45,7 @@ def _multipart(fields: dict[str, str], file_header: str, data: bytes) -> tuple[b
 def test_a_subject_with_a_line_break_is_sent_on_one_line(team, charset):
     """New conversation: the subject's line break becomes a space; 302, not 500."""
     update_mailbox(team["support"], outbound_charset=charset)
-    response = _client().post(f"/m/{team['support'].pk}/compose", {
+    response = client_for(team["sato"]).post(f"/m/{team['support'].pk}/compose", {
         "to": "yamada@example.com", "subject": f"ご注文{EVIL}", "text": "発送しました。",
     })  # fmt: skip
     assert response.status_code == 302
@@ -67,15 +60,14 @@ def test_display_names_mailbox_name_and_customer_names_add_no_header(team, chars
     """The agent's and the mailbox's names make the From; the customer's names (from
     their mail, RFC 2047 encoded line breaks and all) the To and Cc of "reply all"."""
     support = update_mailbox(team["support"], outbound_charset=charset, name=f"Support{EVIL}")
-    agent = create_agent("yamada", password="pw-yamada-123", display_name=f"Yamada{EVIL}")
-    add_member(support, agent.user)
+    agent = make_agent("yamada", display_name=f"Yamada{EVIL}", mailboxes=[support])
     word = "=?utf-8?q?Tanaka=0D=0ABcc_=3A_evil=40attacker=2Eexample?="
     mail = (f"From: {word} <tanaka@tokyo-shoji.example>\r\nTo: support@example.jp\r\n"
             f"Cc: {word} <suzuki@tokyo-shoji.example>\r\n"
             "Subject: =?utf-8?q?Quote=0D=0ABcc_=3A_x=40attacker=2Eexample?=\r\n"
             "Message-ID: <s1@tokyo-shoji.example>\r\n\r\nHello\r\n").encode()  # fmt: skip
     conv = deliver(support, mail).conversation
-    client = _client("yamada", "pw-yamada-123")
+    client = client_for(agent)
     page = client.get(f"/c/{conv.pk}/?all=1")
     assert page.status_code == 200
     form = page.context["form"]
@@ -100,7 +92,9 @@ def test_an_uploaded_file_name_with_encoded_line_breaks(team, charset):
         "filename*=UTF-8''%E8%B3%87%E6%96%99%0D%0ABcc%20%3A%20evil%40attacker.example.txt",
         b"hello",
     )
-    response = _client().post(f"/m/{team['support'].pk}/compose", body, content_type=ctype)
+    response = client_for(team["sato"]).post(
+        f"/m/{team['support'].pk}/compose", body, content_type=ctype
+    )
     assert response.status_code == 302
     conv = Conversation.objects.get(mailbox=team["support"])
     data = _outbox(conv)
@@ -129,7 +123,7 @@ def test_forwarding_a_winmail_dat_adds_no_header(team, charset):
     )
     message = deliver(support, raw)
     conv = message.conversation
-    response = _client().post(f"/c/{conv.pk}/m/{message.pk}/forward", {
+    response = client_for(team["sato"]).post(f"/c/{conv.pk}/m/{message.pk}/forward", {
         "to": "boss@elsewhere.example", "text": "FYI", "with_attachments": "on",
     })  # fmt: skip
     assert response.status_code == 302
@@ -144,7 +138,7 @@ def test_forwarding_a_winmail_dat_adds_no_header(team, charset):
 @pytest.mark.parametrize("to", ['"a\x0bBcc: x"@example.jp', '"a b"@example.jp'])
 def test_an_unsafe_recipient_is_a_form_error(team, to):
     """An address that is no plain addr-spec is refused beside the field (400), not 500."""
-    response = _client().post(f"/m/{team['support'].pk}/compose",
+    response = client_for(team["sato"]).post(f"/m/{team['support'].pk}/compose",
                               {"to": to, "subject": "x", "text": "y"},
                               HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
     assert response.status_code == 400
@@ -154,7 +148,7 @@ def test_an_unsafe_recipient_is_a_form_error(team, to):
 
 def test_a_line_break_in_the_to_field_only_separates_visible_recipients(team):
     """ "a@x<LF>Bcc: b@y" typed into To is two recipients, both in the To header."""
-    response = _client().post(f"/m/{team['support'].pk}/compose", {
+    response = client_for(team["sato"]).post(f"/m/{team['support'].pk}/compose", {
         "to": "tanaka@tokyo-shoji.example\r\nBcc : evil@attacker.example", "subject": "x",
         "text": "y",
     })  # fmt: skip

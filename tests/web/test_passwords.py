@@ -15,15 +15,14 @@ from madoguchi.accounts.actions import create_agent, set_active
 from madoguchi.accounts.models import Role
 from madoguchi.core.models import Event
 from madoguchi.mailboxes.actions import update_mailbox
+from tests.factories import client_for
 
 NEW = "kusunoki-2026-aki"
 pytestmark = pytest.mark.django_db
 
 
 def signed_in(username: str) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(User.objects.get(username=username))
-    return client
+    return client_for(User.objects.get(username=username), HTTP_ACCEPT_LANGUAGE="en")
 
 
 def queued_tasks() -> list[tuple[str, list[object]]]:
@@ -53,8 +52,9 @@ def fresh_throttle():
 
 
 @pytest.fixture
-def outbound(team, smtp_capture):
-    """The support mailbox sends through a real (capturing) SMTP server."""
+def outbound(team, smtp_capture, transactional_db):
+    """The support mailbox sends through a real (capturing) SMTP server; the tests that use
+    it run the real task worker, which commits and closes its database connection."""
     ctl, handler = smtp_capture
     update_mailbox(team["support"], smtp_host="127.0.0.1", smtp_port=ctl.port, smtp_security="none")
     sato = team["sato"].user

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
@@ -11,7 +10,8 @@ from playwright.sync_api import expect
 from madoguchi.accounts.actions import create_agent
 from madoguchi.accounts.models import Role
 from madoguchi.mailboxes.actions import update_mailbox
-from tests.web.conftest import login, shot
+from tests.waiting import wait_until
+from tests.web.browser import login, shot
 from tests.web.test_passwords import link_in
 
 pytestmark = pytest.mark.browser
@@ -67,9 +67,7 @@ def test_forgotten_password_by_mail(page, web, team, smtp_capture):
     page.click("form.login button[type=submit]")
     expect(page.locator(".password-sent")).to_be_visible()
     shot(page, "password_forgot_sent_ja.png")
-    deadline = time.monotonic() + 30
-    while not handler.received and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_until(lambda: handler.received, "the reset mail reaches the SMTP server", timeout=30)
     (mail,) = handler.received
     assert mail.rcpts == ["sato@example.jp"]
     choose_new_password(page, link_in(mail.data), NEW)

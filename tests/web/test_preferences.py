@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
 from madoguchi.accounts.models import Agent
-from tests.web.conftest import login, shot
+from tests.factories import client_for
+from tests.waiting import wait_until
+from tests.web.browser import login, shot
 
 
 @pytest.mark.browser
@@ -31,9 +32,7 @@ def test_switching_to_english_changes_the_whole_ui(page, web, team):
 @pytest.mark.django_db
 def test_unknown_time_zone_is_refused_beside_the_field(team):
     """A time zone that does not exist gets a message on that field and changes nothing."""
-    client = Client()
-    client.login(username="sato", password="pw-sato-123")
-    response = client.post(
+    response = client_for(team["sato"]).post(
         "/settings/", {"display_name": "佐藤", "language": "ja", "time_zone": "Mars/Olympus"}
     )
     assert response.status_code == 400
@@ -43,8 +42,7 @@ def test_unknown_time_zone_is_refused_beside_the_field(team):
 
 @pytest.mark.django_db
 def test_notification_mail_needs_an_address_and_is_kept(team):
-    client = Client()
-    client.login(username="sato", password="pw-sato-123")
+    client = client_for(team["sato"])
     base = {"display_name": "佐藤 花子", "language": "", "time_zone": "Asia/Tokyo"}
     refused = client.post("/settings/", {**base, "notify_by_mail": "on", "email": ""},
                           HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
@@ -60,7 +58,6 @@ def test_notification_mail_needs_an_address_and_is_kept(team):
 def test_notification_mail_starts_once_the_mailed_link_is_opened(page, web, team, smtp_capture):
     """Turn notification mail on → a link arrives at the address → open it → confirmed."""
     import re
-    import time
 
     from madoguchi.mail import parse
     from madoguchi.mailboxes.actions import update_mailbox
@@ -75,10 +72,7 @@ def test_notification_mail_starts_once_the_mailed_link_is_opened(page, web, team
     page.click("button.primary")
     expect(page.locator(".mail-state.pending")).to_contain_text("sato@team.example")
     shot(page, "notify_address_pending_ja.png")
-    deadline = time.monotonic() + 30
-    while not handler.received:
-        assert time.monotonic() < deadline, "no confirmation mail"
-        time.sleep(0.2)
+    wait_until(lambda: handler.received, "the confirmation mail reaches the SMTP server", 30)
     mail = parse(handler.received[0].data)
     assert handler.received[0].rcpts == ["sato@team.example"]
     link = re.search(r"https?://[^/\s]+(/settings/\?confirm=\S+)", mail.text)

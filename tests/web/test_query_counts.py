@@ -27,6 +27,7 @@ from madoguchi.conversations.models import Conversation
 from madoguchi.conversations.queries import TIMELINE_PAGE
 from madoguchi.mailboxes.actions import create_mailbox
 from madoguchi.mailboxes.models import Mailbox
+from tests.factories import client_for
 from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
 
@@ -115,8 +116,7 @@ def _listing(queries: CaptureQueriesContext) -> str:
 def test_queries_stay_within_the_baseline_whatever_the_rows(name: str) -> None:
     """The same number of queries for 5 and 50 rows, and no more than the baseline."""
     fixture = Fixture()
-    client = Client()
-    client.force_login(fixture.agent.user)
+    client = client_for(fixture.agent)
     fixture.grow(FEW)
     few = _measure(client, PAGES[name](fixture))
     fixture.grow(MANY)

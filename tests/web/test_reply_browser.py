@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from playwright.sync_api import expect
 
@@ -12,17 +10,10 @@ from madoguchi.mail import parse
 from madoguchi.mailboxes.actions import update_mailbox
 from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
-from tests.web.conftest import login, shot
+from tests.waiting import wait_until
+from tests.web.browser import login, shot
 
 pytestmark = pytest.mark.browser
-
-
-def wait_for(check, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
-    return result
 
 
 def test_reply_from_the_browser_threads_both_ways(page, web, team, smtp_capture):
@@ -51,7 +42,7 @@ def test_reply_from_the_browser_threads_both_ways(page, web, team, smtp_capture)
     shot(page, "composer_ja.png")
     page.click("button[name=then][value=done]")
     expect(page.locator(".meta .status")).to_have_text("対応完了")
-    sent = wait_for(lambda: handler.received)
+    sent = wait_until(lambda: handler.received, "the reply reaches the SMTP server")
     mail = parse(sent[0].data)
     assert mail.sender is not None and mail.sender.email == "support@example.jp"
     assert mail.in_reply_to == "b1@tokyo-shoji.example"

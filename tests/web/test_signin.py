@@ -9,6 +9,7 @@ from django.test import Client
 
 from madoguchi.accounts.actions import create_agent
 from madoguchi.accounts.models import AuditAction, AuditEntry, Role
+from tests.factories import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -124,8 +125,7 @@ def test_admin_sees_locks_and_unlocks_an_account(team):
 
 def test_admin_unlocks_an_address(team):
     create_agent("boss", password="pw-boss-1234", role=Role.ADMIN)
-    admin = Client()
-    admin.force_login(User.objects.get(username="boss"))
+    admin = client_for(User.objects.get(username="boss"))
     for name in ["a1", "a2", "a3", "a4", "a5"]:
         _fail(1, username=name, ip="192.0.2.7")
     unlock = {"kind": "ip_address", "value": "192.0.2.7"}
@@ -135,13 +135,11 @@ def test_admin_unlocks_an_address(team):
 
 def test_only_admins_unlock_and_bad_input_is_400(team):
     _fail(5)
-    agent = Client()
-    agent.force_login(team["kato"].user)
+    agent = client_for(team["kato"])
     unlock = {"kind": "username", "value": "sato"}
     assert agent.post("/admin/team/unlock", unlock).status_code == 403
     create_agent("boss", password="pw-boss-1234", role=Role.ADMIN)
-    admin = Client()
-    admin.force_login(User.objects.get(username="boss"))
+    admin = client_for(User.objects.get(username="boss"))
     bad = {"kind": "everything", "value": "x"}
     assert admin.post("/admin/team/unlock", bad).status_code == 400
     assert admin.get("/admin/team/unlock").status_code == 405

@@ -7,11 +7,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from madoguchi.conversations.models import Message
 from madoguchi.conversations.queries import TIMELINE_PAGE
+from tests.factories import client_for
 from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
 
@@ -45,15 +45,13 @@ def test_a_flooded_conversation_shows_a_bounded_page(team):
     from django.test.utils import CaptureQueriesContext
 
     first = flood(team["support"])
-    client = Client()
-    client.force_login(team["sato"].user)
+    client = client_for(team["sato"])
     newest = list(Message.objects.order_by("-pk").values_list("pk", flat=True)[:TIMELINE_PAGE])
     client.get(f"/c/{first.conversation_id}/")  # the first look marks it read: one write more
     with CaptureQueriesContext(connection) as flooded:
         page = client.get(f"/c/{first.conversation_id}/").content.decode()
     small = flood(team["sales"], 60)
-    kato = Client()
-    kato.force_login(team["kato"].user)
+    kato = client_for(team["kato"])
     kato.get(f"/c/{small.conversation_id}/")
     with CaptureQueriesContext(connection) as short:
         kato.get(f"/c/{small.conversation_id}/")
@@ -68,8 +66,7 @@ def test_a_flooded_conversation_shows_a_bounded_page(team):
 
 def test_older_messages_are_reachable_page_by_page(team):
     first = flood(team["support"], 130)
-    client = Client()
-    client.force_login(team["sato"].user)
+    client = client_for(team["sato"])
     url = f"/c/{first.conversation_id}/"
     seen: set[int] = set()
     page = client.get(url).content.decode()
@@ -85,7 +82,6 @@ def test_older_messages_are_reachable_page_by_page(team):
 
 def test_a_short_conversation_shows_everything_without_a_link(team):
     first = flood(team["support"], 10)
-    client = Client()
-    client.force_login(team["sato"].user)
+    client = client_for(team["sato"])
     page = client.get(f"/c/{first.conversation_id}/").content.decode()
     assert len(_shown(page)) == 10 and "?before=" not in page

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from madoguchi.conversations.queries import TIMELINE_PAGE
-from tests.web.conftest import login, shot
+from tests.web.browser import login, shot
 from tests.web.test_timeline_paging import flood
 
 pytestmark = pytest.mark.browser

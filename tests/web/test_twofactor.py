@@ -15,8 +15,8 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from madoguchi.accounts import twofactor
-from madoguchi.accounts.actions import create_agent
 from madoguchi.accounts.models import AuditAction, AuditEntry, Role, TotpDevice
+from tests.factories import client_for, make_agent
 
 pytestmark = pytest.mark.django_db
 
@@ -48,9 +48,7 @@ def enable(client: Client) -> tuple[TotpDevice, list[str]]:
 
 @pytest.fixture
 def sato(team) -> Client:
-    client = Client()
-    client.force_login(team["sato"].user)
-    return client
+    return client_for(team["sato"])
 
 
 def password_step(username: str = "sato", password: str = PASSWORD, ip: str = "10.0.0.1"):
@@ -188,8 +186,7 @@ def test_turning_off_needs_the_password(sato):
 
 
 def test_other_sessions_are_signed_out_when_two_step_sign_in_is_turned_on(team, sato):
-    other = Client()
-    other.force_login(team["sato"].user)
+    other = client_for(team["sato"])
     enable(sato)
     assert sato.get("/settings/").status_code == 200  # the session that turned it on
     response = other.get("/settings/")
@@ -197,15 +194,8 @@ def test_other_sessions_are_signed_out_when_two_step_sign_in_is_turned_on(team, 
     assert "_auth_user_id" not in other.session
 
 
-def _admin(team) -> Client:
-    create_agent("boss", password="pw-boss-1234", role=Role.ADMIN)
-    client = Client()
-    client.force_login(User.objects.get(username="boss"))
-    return client
-
-
 def test_admin_must_have_it_before_requiring_it_of_everyone(team):
-    admin = _admin(team)
+    admin = client_for(make_agent("boss", role=Role.ADMIN))
     admin.post("/admin/team/2fa", {"required": "on"})
     assert not twofactor.required()
     enable(admin)
@@ -229,7 +219,7 @@ def test_when_required_agents_without_it_only_reach_the_setup_page(team, sato):
 
 def test_admin_turns_off_an_agents_two_step_sign_in(team, sato):
     enable(sato)
-    admin = _admin(team)
+    admin = client_for(make_agent("boss", role=Role.ADMIN))
     assert admin.post(f"/admin/team/{team['sato'].pk}/2fa/off").status_code == 302
     assert not TotpDevice.objects.exists()
     entry = AuditEntry.objects.get(action=AuditAction.TWO_FACTOR_OFF)

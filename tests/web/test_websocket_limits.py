@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from typing import Any
 
 import pytest
 import requests
@@ -14,6 +15,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from madoguchi.accounts.actions import set_active
+from tests.factories import make_conversation
 from tests.web.live_client import session_cookie
 
 _open = ExitStack()
@@ -47,6 +49,15 @@ def _close_code(ws: ClientConnection, timeout: float = 10.0) -> int:
     raise AssertionError(f"still open after {timeout}s")
 
 
+def _wait_for(ws: ClientConnection, match: Callable[[dict[str, Any]], bool]) -> None:
+    """Read the socket until a message matches: the server has handled what came before."""
+    deadline = time.monotonic() + 10
+    while (left := deadline - time.monotonic()) > 0:
+        if match(json.loads(ws.recv(timeout=left))):
+            return
+    raise AssertionError("no matching message within 10s")
+
+
 def test_a_message_too_large_closes_the_socket(web, team):
     ws = _socket(web, session_cookie(team["sato"].user))
     ws.send(json.dumps({"conversation": 1, "state": "viewing", "pad": "x" * 5000}))
@@ -55,11 +66,12 @@ def test_a_message_too_large_closes_the_socket(web, team):
 
 def test_a_socket_that_floods_is_closed_as_a_policy_violation(web, team):
     """Twenty messages at once pass (a burst); two hundred do not."""
+    conv = make_conversation(team["support"])
     ws = _socket(web, session_cookie(team["sato"].user))
     for _ in range(15):
         ws.send(json.dumps({"conversation": None}))
-    time.sleep(1)
-    ws.ping().wait(5)  # still open
+    ws.send(json.dumps({"conversation": conv.pk, "state": "viewing"}))  # the 16th
+    _wait_for(ws, lambda m: m["type"] == "presence" and m["conversation"] == conv.pk)  # passed
     try:
         for _ in range(200):
             ws.send(json.dumps({"conversation": None}))
@@ -104,9 +116,10 @@ def test_a_session_that_skipped_its_second_step_gets_no_live_events(web, team):
     from madoguchi.accounts.models import TotpDevice
 
     user = team["sato"].user
+    cookie = session_cookie(user)  # signed in before the app was added: no second step
     TotpDevice.objects.create(user=user, name="phone", confirmed=True)
     url = web.replace("http://", "ws://") + "/live"
-    headers = {"Origin": web, "Cookie": session_cookie(user)}
+    headers = {"Origin": web, "Cookie": cookie}
     try:
         ws = _open.enter_context(connect(url, additional_headers=headers, open_timeout=10))
     except Exception:  # refused at the handshake

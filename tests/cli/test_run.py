@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import smtplib
 import subprocess
 import sys
-import time
 
 from madoguchi.conversations.models import Message
-from tests.fixtures import database_url
+from tests.fixtures import server_env
 from tests.mailmaker import lmtp_send, make_mail
 from tests.servers import free_port, wait_for_port
+from tests.waiting import wait_until
 
 
 def test_run_accepts_smtp_and_lmtp_and_ingests(cli):
     """SMTP and LMTP listeners plus the worker, as one process: mail becomes messages."""
     cli("mailbox", "add", "support@example.jp", check=True)
     smtp_port, lmtp_port, web_port = free_port(), free_port(), free_port()
-    env = {
-        **os.environ,
-        "MADOGUCHI_DATABASE_URL": database_url(),
-        "MADOGUCHI_SMTP_BIND": f"127.0.0.1:{smtp_port}",
-        "MADOGUCHI_LMTP_BIND": f"127.0.0.1:{lmtp_port}",
-        "MADOGUCHI_WEB_BIND": f"127.0.0.1:{web_port}",
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # servers run with the guard on
+    env = server_env(
+        MADOGUCHI_SMTP_BIND=f"127.0.0.1:{smtp_port}",
+        MADOGUCHI_LMTP_BIND=f"127.0.0.1:{lmtp_port}",
+        MADOGUCHI_WEB_BIND=f"127.0.0.1:{web_port}",
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "madoguchi.cli", "run", "smtp", "lmtp", "worker"],
         env=env,
@@ -47,9 +42,7 @@ def test_run_accepts_smtp_and_lmtp_and_ingests(cli):
             make_mail(message_id="l@c", sender="b@c.example"),
         )
         assert [code for code, _ in replies] == [250]
-        deadline = time.monotonic() + 30
-        while Message.objects.count() < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_until(lambda: Message.objects.count() >= 2, "both mails are ingested", timeout=30)
         assert set(Message.objects.values_list("message_id", flat=True)) == {"s@c", "l@c"}
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -61,10 +54,7 @@ def test_run_accepts_smtp_and_lmtp_and_ingests(cli):
 
 
 def _run_env(web_bind: str) -> dict[str, str]:
-    env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url(), "MADOGUCHI_WEB_BIND": web_bind}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # servers run with the guard on
-    return env
+    return server_env(MADOGUCHI_WEB_BIND=web_bind)
 
 
 def _start_web(*args: str, web_bind: str) -> subprocess.Popen[str]:

@@ -3,21 +3,19 @@ so they do not show in `ps`; the old flags still work, with a warning."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
 
 from madoguchi.mailboxes.models import Mailbox
-from tests.fixtures import database_url
+from tests.fixtures import server_env
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
 
 def _add(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url(), **env}
-    full.pop("DJANGO_SETTINGS_MODULE", None)
+    full = server_env(**env)
     return subprocess.run(
         [sys.executable, "-m", "madoguchi.cli", "mailbox", "add", "info@example.jp",
          "--imap-host", "imap.example.jp", "--imap-user", "info",

@@ -13,15 +13,13 @@ import time
 import pytest
 
 from madoguchi.accounts.models import Agent, Role
-from tests.fixtures import database_url
+from tests.fixtures import server_env
 
 GOOD = "hinoki-no-ki-2026"
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, stdin: str = ""):
-    full_env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url()}
-    full_env.pop("DJANGO_SETTINGS_MODULE", None)
-    full_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # servers run with the guard on
+    full_env = server_env()
     full_env.pop("MADOGUCHI_ADMIN_PASSWORD", None)
     return subprocess.run(
         [sys.executable, "-m", "madoguchi.cli", "createadmin", *args],
@@ -143,9 +141,7 @@ class Terminal:
 def test_interactive_asks_twice_and_again_after_a_weak_password(transactional_db):
     """On a terminal: user name, address, then the password twice, not echoed; a weak one
     is refused with the reason and asked again."""
-    env = {**os.environ, "MADOGUCHI_DATABASE_URL": database_url(), "LANG": "C.UTF-8"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # servers run with the guard on
+    env = server_env(LANG="C.UTF-8")
     env.pop("MADOGUCHI_ADMIN_PASSWORD", None)
     pid, fd = pty.fork()
     if pid == 0:  # the child: the CLI on the new terminal

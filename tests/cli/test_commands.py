@@ -43,14 +43,14 @@ def test_unknown_mailbox_for_import_fails_clearly(cli, tmp_path):
 
 def test_bad_database_url_names_the_variable(cli, monkeypatch):
     """A wrong MADOGUCHI_DATABASE_URL stops the command with a message naming it."""
-    import os
     import subprocess
     import sys
 
-    env = {**os.environ, "MADOGUCHI_DATABASE_URL": "mysql://x/y"}
+    from tests.fixtures import server_env
+
     proc = subprocess.run(
         [sys.executable, "-m", "madoguchi.cli", "stats"],
-        env=env,
+        env=server_env(MADOGUCHI_DATABASE_URL="mysql://x/y"),
         capture_output=True,
         text=True,
         check=False,

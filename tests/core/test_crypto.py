@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 
 from madoguchi.mailboxes.actions import create_mailbox
+from tests.factories import client_for, make_agent
 
 
 @pytest.mark.django_db
@@ -40,9 +41,6 @@ def _mailbox_under(key: str, **fields):
 @pytest.mark.django_db
 def test_a_changed_secret_key_asks_for_the_passwords_instead_of_crashing(settings):
     """Pages that load the mailbox work; the admin list names it; saving keeps the token."""
-    from django.test import Client
-
-    from madoguchi.accounts.actions import create_agent
     from madoguchi.accounts.models import Role
     from madoguchi.mailboxes.actions import update_mailbox
     from madoguchi.mailboxes.models import Mailbox
@@ -51,9 +49,7 @@ def test_a_changed_secret_key_asks_for_the_passwords_instead_of_crashing(setting
     settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = NEW, []
     loaded = Mailbox.objects.get(pk=mailbox.pk)
     assert loaded.imap_password == "" and loaded.lost_passwords == ["imap", "smtp"]
-    create_agent("boss", password="pw-boss-1234", role=Role.ADMIN)
-    client = Client()
-    client.login(username="boss", password="pw-boss-1234")
+    client = client_for(make_agent("boss", role=Role.ADMIN))
     listing = client.get("/admin/mailboxes/", HTTP_ACCEPT_LANGUAGE="en")
     assert listing.status_code == 200
     assert 'id="lost-passwords"' in listing.content.decode()
