@@ -160,7 +160,7 @@ SPECS: dict[EventType, Spec] = {
 
 
 def spec(type: EventType | str) -> Spec:
-    """The declaration of ``type`` (``KeyError`` for a type nobody declared)."""
+    """The declaration of ``type`` (``ValueError`` for a type nobody declared)."""
     return SPECS[EventType(type)]
 
 
