@@ -334,10 +334,7 @@ def timeline(
         start,
         end,
     )
-    merged: list[tuple[datetime, int, object]] = [(m.received_at, 1, m) for m in page]
-    merged += [(n.created_at, 2, n) for n in notes]
-    merged += [(e.created_at, 0, e) for e in log]
-    items: list[object] = [item for _, _, item in sorted(merged, key=lambda t: (t[0], t[1]))]
+    items = _in_time_order(page, notes, log)
     tail: list[object] = [Newer()] if before else []
     return [*head, *([gap] if gap else []), *items, *tail]
 
@@ -392,16 +389,22 @@ def timeline_since(
         .order_by("pk")[: TIMELINE_LINES + 1]
     )
     truncated = len(found) > TIMELINE_PAGE or max(len(written), len(log)) > TIMELINE_LINES
-    merged: list[tuple[datetime, int, object]] = [(m.received_at, 1, m) for m in found]
-    merged += [(n.created_at, 2, n) for n in written]
-    merged += [(e.created_at, 0, e) for e in log]
-    items = [item for _, _, item in sorted(merged, key=lambda t: (t[0], t[1]))]
+    items = _in_time_order(found, written, log)
     reached = Shown(
         max([shown.message, *(m.pk for m in found)]),
         max([shown.note, *(n.pk for n in written)]),
         max([shown.event, *(e.pk for e in log)]),
     )
     return Since(items, reached, truncated)
+
+
+def _in_time_order(messages: list[Any], notes: list[Any], log: list[Any]) -> list[object]:
+    """Messages, notes and event lines as one timeline: by time; at the same instant an
+    event line first, then the message, then the note."""
+    merged: list[tuple[datetime, int, object]] = [(m.received_at, 1, m) for m in messages]
+    merged += [(n.created_at, 2, n) for n in notes]
+    merged += [(e.created_at, 0, e) for e in log]
+    return [item for _, _, item in sorted(merged, key=lambda t: (t[0], t[1]))]
 
 
 def _lines(
