@@ -47,8 +47,10 @@ INSTALLED_APPS = [
     "madoguchi.conversations",
     "madoguchi.mail_in",
     "madoguchi.mail_out",
+    "madoguchi.reply_templates",
     "madoguchi.notifications",
     "madoguchi.live",
+    "madoguchi.automation",
     "madoguchi.web",
 ]
 

@@ -35,6 +35,15 @@ class Agent(models.Model):
     time_zone = models.CharField(max_length=64, default="Asia/Tokyo")
     #: Notifications also by mail, to the user's address.
     notify_by_mail = models.BooleanField(default=False)
+    #: 対応可能 (True) or 離席 (False): automatic assignment passes over an absent agent, and
+    #: their customers' new replies are offered to others after a while (``away_since``).
+    available = models.BooleanField(default=True)
+    away_since = models.DateTimeField(null=True, blank=True)
+    #: Weekly working hours in ``time_zone`` ({"mon": [["09:00", "18:00"]], ...});
+    #: empty: always working (availability alone decides).
+    working_hours = models.JSONField(default=dict, blank=True)
+    #: At most this many open conversations assigned automatically (None: the mailbox's cap).
+    max_open = models.PositiveIntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name

@@ -77,7 +77,21 @@ class Conversation(models.Model):
     last_activity_at = models.DateTimeField()
     waiting_since = models.DateTimeField(null=True, blank=True)
     snoozed_until = models.DateTimeField(null=True, blank=True)
+    #: Where a snoozed conversation wakes: "new" (back to 新着) or "owner" (to its assignee).
+    snooze_back_to = models.CharField(max_length=8, blank=True)
+    #: The SLA target still to meet (``due_kind``: "first_response" or "resolution") and when
+    #: it is due, in business time; ``breached_at``: when it was missed (once).
     due_at = models.DateTimeField(null=True, blank=True)
+    due_kind = models.CharField(max_length=16, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    #: When our first reply went out (first-response SLA).
+    first_replied_at = models.DateTimeField(null=True, blank=True)
+    #: "Remind me if no answer": when, and whom.
+    follow_up_at = models.DateTimeField(null=True, blank=True)
+    follow_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
     closed_at = models.DateTimeField(null=True, blank=True)
     #: Mail came that the assignee (anyone, while nobody has it) has not opened yet.
     unread = models.BooleanField(default=False)
@@ -101,6 +115,10 @@ class Conversation(models.Model):
             models.Index(
                 fields=["mailbox", "status", "waiting_since", "id"], name="conv_waiting_idx"
             ),
+            # "Due first", and the clock's scans (snoozes to wake, SLAs missed, follow-ups).
+            models.Index(fields=["mailbox", "status", "due_at", "id"], name="conv_due_idx"),
+            models.Index(fields=["snoozed_until"], name="conv_snooze_idx"),
+            models.Index(fields=["follow_up_at"], name="conv_follow_up_idx"),
         ]
 
     def __str__(self) -> str:

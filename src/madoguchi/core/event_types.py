@@ -39,6 +39,22 @@ class EventType(StrEnum):
     CONVERSATION_UNTAGGED = "conversation.untagged"
     MESSAGE_RECEIVED = "message.received"
     NOTE_ADDED = "note.added"
+    CONVERSATION_SNOOZED = "conversation.snoozed"
+    CONVERSATION_WOKEN = "conversation.woken"
+    FOLLOW_UP_SET = "follow_up.set"
+    FOLLOW_UP_DUE = "follow_up.due"
+    SLA_BREACHED = "sla.breached"
+    # automation
+    RULE_APPLIED = "rule.applied"
+    RULE_SAVED = "rule.saved"
+    RULE_DELETED = "rule.deleted"
+    GROUP_SAVED = "group.saved"
+    GROUP_DELETED = "group.deleted"
+    AUTOMATION_SETTINGS = "automation.settings"
+    AUTO_REPLY_SKIPPED = "auto_reply.skipped"
+    TEMPLATE_SAVED = "template.saved"
+    TEMPLATE_DELETED = "template.deleted"
+    TEMPLATE_USED = "template.used"
     # the outbox
     MESSAGE_QUEUED = "message.queued"
     MESSAGE_SENT = "message.sent"
@@ -68,6 +84,7 @@ class EventType(StrEnum):
     AGENT_PASSWORD_CHANGED = "agent.password_changed"
     AGENT_PASSWORD_LINK = "agent.password_link"
     AGENT_PASSWORD_MAIL = "agent.password_mail"
+    AGENT_AVAILABILITY = "agent.availability"
     # notifications and sessions
     NOTIFICATION_CREATED = "notification.created"
     NOTIFICATION_ADDRESS_ASKED = "notification.address_asked"
@@ -118,23 +135,46 @@ _T = EventType
 SPECS: dict[EventType, Spec] = {
     _T.CONVERSATION_CREATED: _conv(quiet=True),
     _T.CONVERSATION_STARTED: _conv(),
-    _T.CONVERSATION_ASSIGNED: _conv(["before", "after"], ["after_name", "reason"], notifies=True),
-    _T.CONVERSATION_STATUS: _conv(["before", "after"], ["reason"]),
+    # "rule": the name of the rule that did it; "group"/"strategy": how it was chosen.
+    _T.CONVERSATION_ASSIGNED: _conv(
+        ["before", "after"], ["after_name", "reason", "rule", "group", "strategy"], notifies=True
+    ),
+    _T.CONVERSATION_STATUS: _conv(["before", "after"], ["reason", "rule"]),
     _T.CONVERSATION_KIND: _conv(["before", "after", "reason"], ["always"]),
     _T.CONVERSATION_MERGED: _conv(["merged"], ["messages", "via"]),
     _T.CONVERSATION_READ: _conv(quiet=True, uncounted=True),
-    _T.CONVERSATION_TAGGED: _conv(["tag"], uncounted=True),
-    _T.CONVERSATION_UNTAGGED: _conv(["tag"], uncounted=True),
+    _T.CONVERSATION_TAGGED: _conv(["tag"], ["rule"], uncounted=True),
+    _T.CONVERSATION_UNTAGGED: _conv(["tag"], ["rule"], uncounted=True),
     _T.MESSAGE_RECEIVED: _conv(["message"], ["rule", "kind", "reply"], quiet=True, notifies=True),
     _T.NOTE_ADDED: _conv(["note"], quiet=True, notifies=True, uncounted=True),
-    _T.MESSAGE_QUEUED: _conv(["message"]),
-    _T.MESSAGE_SENT: _conv(["message"], ["kept_locally"], uncounted=True),
+    # "auto": an acknowledgement or a rule's reply, not a person's.
+    _T.MESSAGE_QUEUED: _conv(["message"], ["auto", "rule"]),
+    _T.MESSAGE_SENT: _conv(["message"], ["kept_locally", "auto"], uncounted=True),
     _T.MESSAGE_CANCELLED: _conv(["message"]),
     _T.MESSAGE_RETRYING: _conv(["message", "error"], ["reason", "attempt"], uncounted=True),
     _T.MESSAGE_FAILED: _conv(["message", "error"], ["reason"], uncounted=True),
     _T.APPROVAL_REQUESTED: _conv(["message"], notifies=True),
     _T.APPROVAL_APPROVED: _conv(["message"], ["edited"], notifies=True),
     _T.APPROVAL_RETURNED: _conv(["message", "note"], notifies=True),
+    # "back_to": "new" or "owner"; "reason" of a wake-up: "time", "customer", "manual".
+    _T.CONVERSATION_SNOOZED: _conv(["until"], ["back_to"]),
+    _T.CONVERSATION_WOKEN: _conv(["reason"], ["late"]),
+    _T.FOLLOW_UP_SET: _conv(["at"], ["message", "to"], uncounted=True),
+    _T.FOLLOW_UP_DUE: _conv(["to"], ["at"], notifies=True),
+    # "target": "first_response" or "resolution"; "due": ISO time it was due.
+    _T.SLA_BREACHED: _conv(["target", "due"], notifies=True),
+    # A rule matched a new mail: "rule" id and "name"; "did": short words of each action.
+    _T.RULE_APPLIED: _conv(["rule", "name"], ["did", "message"], quiet=True, uncounted=True),
+    _T.RULE_SAVED: _spec(["rule", "name"], ["change"], uncounted=True),
+    _T.RULE_DELETED: _spec(["rule", "name"], uncounted=True),
+    _T.GROUP_SAVED: _spec(["group", "name"], ["change"], uncounted=True),
+    _T.GROUP_DELETED: _spec(["group", "name"], uncounted=True),
+    # "what": "assignment", "auto_reply", "sla", "hours", "days_off".
+    _T.AUTOMATION_SETTINGS: _spec(["what"], ["change"], uncounted=True),
+    _T.AUTO_REPLY_SKIPPED: _conv(["reason"], uncounted=True),
+    _T.TEMPLATE_SAVED: _spec(["template", "name"], ["change"], uncounted=True),
+    _T.TEMPLATE_DELETED: _spec(["template", "name"], uncounted=True),
+    _T.TEMPLATE_USED: _conv(["template", "name"], quiet=True, uncounted=True),
     _T.INGEST_FAILED: _spec(["raw", "error"]),
     _T.MAILBOX_CREATED: _spec(["address"], changes_access=True),
     _T.MAILBOX_UPDATED: _spec(["fields"], reloads=True),
@@ -152,6 +192,8 @@ SPECS: dict[EventType, Spec] = {
     _T.AGENT_PASSWORD_CHANGED: _spec(["agent", "how"]),
     _T.AGENT_PASSWORD_LINK: _spec(["agent"]),
     _T.AGENT_PASSWORD_MAIL: _spec(["agent"]),
+    # "reason": "self", "manager", or "hours" (working hours began or ended).
+    _T.AGENT_AVAILABILITY: _spec(["agent", "available"], ["reason"], uncounted=True),
     _T.NOTIFICATION_CREATED: _conv(["to", "kind", "notification"], quiet=True, personal=True),
     _T.NOTIFICATION_ADDRESS_ASKED: _spec(["address"]),
     _T.NOTIFICATION_ADDRESS_CONFIRMED: _spec(),

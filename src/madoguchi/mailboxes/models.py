@@ -24,6 +24,11 @@ class AfterFetch(models.TextChoices):
 DEMO_ADDRESS = "support@demo.madoguchi.test"
 
 
+def default_business_hours() -> dict[str, list[list[str]]]:
+    """Monday to Friday, 9:00 to 18:00."""
+    return {day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
 class Mailbox(models.Model):
     """A shared address such as support@example.jp."""
 
@@ -65,6 +70,13 @@ class Mailbox(models.Model):
     #: Senders whose mail is always a person's (one address or domain a line): classification
     #: never moves their mail out of "new" (docs/mail/classification.md).
     person_senders = models.TextField(blank=True)
+
+    #: Business hours (営業時間), read through ``mailboxes.hours.calendar_for``: the time zone
+    #: they are in, the open hours of each weekday ({"mon": [["09:00", "18:00"]], ...}; a
+    #: day not named is closed) and whose public holidays close the mailbox ("JP"; "" none).
+    time_zone = models.CharField(max_length=64, default="Asia/Tokyo")
+    business_hours = models.JSONField(default=default_business_hours, blank=True)
+    holiday_country = models.CharField(max_length=8, default="JP", blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -109,3 +121,20 @@ class Mailbox(models.Model):
             "key (MADOGUCHI_SECRET_KEY changed): an admin must type it again in the mailbox "
             "settings, or put the old key in MADOGUCHI_SECRET_KEY_FALLBACKS"
         )
+
+
+class DayOff(models.Model):
+    """The team's own days off (年末年始, お盆): closed from ``start`` to ``end`` inclusive,
+    every year on the same dates when ``yearly``."""
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="days_off")
+    name = models.CharField(max_length=100)
+    start = models.DateField()
+    end = models.DateField()
+    yearly = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["start"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.start}–{self.end}"

@@ -14,6 +14,10 @@ class Kind(models.TextChoices):
     APPROVAL_ASKED = "asked", _("Approval asked")
     APPROVED = "approved", _("Your reply was approved")
     RETURNED = "returned", _("Your reply was sent back")
+    FOLLOW_UP = "follow_up", _("No answer yet: follow up")
+    SLA_BREACHED = "sla", _("A reply is overdue")
+    RULE = "rule", _("A rule asked to tell you")
+    WOKEN = "woken", _("A snoozed conversation is back")
 
 
 class Notification(models.Model):

@@ -2,7 +2,7 @@
 
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, JsonResponse
-from django.urls import path
+from django.urls import include, path
 
 from madoguchi.web import approvals as approval
 from madoguchi.web import (
@@ -97,4 +97,10 @@ urlpatterns = [
     path("f/counts", fragments.counts, name="live_counts"),
     path("f/rows", fragments.rows, name="live_rows"),
     path("f/c/<int:pk>/items", fragments.items, name="live_items"),
+    # Automation (issue 12): each area's pages in its own module.
+    path("", include("madoguchi.web.rules_urls")),
+    path("", include("madoguchi.web.groups_urls")),
+    path("", include("madoguchi.web.reply_templates_urls")),
+    path("", include("madoguchi.web.hours_urls")),
+    path("", include("madoguchi.web.triage_urls")),
 ]
