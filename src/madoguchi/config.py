@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,6 +35,7 @@ VARIABLES: dict[str, str] = {
     "MADOGUCHI_IMAP_POLL_SECONDS": "60",
     "MADOGUCHI_IMAP_RESCAN_SECONDS": "5",
     "MADOGUCHI_LIVE_POLL_SECONDS": "0.5",
+    "MADOGUCHI_CLOCK_SECONDS": "30",
     "MADOGUCHI_LOG_LEVEL": "INFO",
     "MADOGUCHI_ADMIN_PASSWORD": "none (read by `madoguchi createadmin`)",
     "MADOGUCHI_IMAP_PASSWORD": "none (read by `madoguchi mailbox add`)",
@@ -55,6 +56,11 @@ class Bind:
         return f"{self.host}:{self.port}"
 
 
+def clock_seconds() -> float:
+    """``MADOGUCHI_CLOCK_SECONDS``: how often the worker runs ``automation.clock.tick``."""
+    return seconds("MADOGUCHI_CLOCK_SECONDS", minimum=1)
+
+
 @dataclass(frozen=True)
 class Runtime:
     """Madoguchi's own settings (``settings.MADOGUCHI``)."""
@@ -73,6 +79,8 @@ class Runtime:
     trusted_proxies: tuple[str, ...] = ()
     #: How often the IMAP supervisor looks for mailboxes added or changed by an admin.
     imap_rescan_seconds: float = 5.0
+    #: How often the worker runs the clock (snoozes, follow-ups, SLAs: ``automation.clock``).
+    clock_seconds: float = field(default_factory=clock_seconds)
 
 
 def env(name: str) -> str | None:

@@ -137,6 +137,67 @@ SAMPLES: dict[EventType, list[tuple[Payload, str]]] = {
     EventType.APPROVAL_RETURNED: [
         (lambda s: {"message": s.message.pk, "note": 7}, "sent the reply back to its author"),
     ],
+    EventType.CONVERSATION_SNOOZED: [
+        (
+            lambda s: {"until": "2026-12-03T09:00:00+09:00", "back_to": "new"},
+            "snoozed it until Dec 3, 2026 09:00 · then back to New",
+        ),
+        (
+            lambda s: {"until": "2026-12-03T00:00:00+00:00", "back_to": "owner"},
+            "snoozed it until Dec 3, 2026 09:00 · then back to its assignee",
+        ),
+    ],
+    EventType.CONVERSATION_WOKEN: [
+        (lambda s: {"reason": "time"}, "the snooze ended: it is back"),
+        (
+            lambda s: {"reason": "time", "late": True},
+            "the snooze ended: it is back (late: the clock was not running at that time)",
+        ),
+        (lambda s: {"reason": "customer"}, "the customer wrote: back from snooze"),
+        (lambda s: {"reason": "manual"}, "took it out of snooze"),
+    ],
+    EventType.FOLLOW_UP_SET: [
+        (
+            lambda s: {"at": "2026-12-07T15:00:00+09:00", "to": s.sato, "message": s.message.pk},
+            "asked for a reminder on Dec 7, 2026 15:00 if the customer does not answer",
+        ),
+    ],
+    EventType.FOLLOW_UP_DUE: [
+        (
+            lambda s: {"to": s.sato, "at": "2026-12-07T15:00:00+09:00"},
+            "no answer from the customer: time to follow up",
+        ),
+    ],
+    EventType.SLA_BREACHED: [
+        (
+            lambda s: {"target": "first_response", "due": "2026-12-03T10:00:00+09:00"},
+            "missed the first-response target (due Dec 3, 2026 10:00)",
+        ),
+        (
+            lambda s: {"target": "resolution", "due": "2026-12-04T18:00:00+09:00"},
+            "missed the resolution target (due Dec 4, 2026 18:00)",
+        ),
+    ],
+    EventType.AUTO_REPLY_SKIPPED: [
+        (lambda s: {"reason": "automated"}, "sent no acknowledgement: the mail was automated"),
+        (
+            lambda s: {"reason": "own_address"},
+            "sent no acknowledgement: it came from one of our own addresses",
+        ),
+        (
+            lambda s: {"reason": "recently_answered"},
+            "sent no acknowledgement: this sender was answered recently",
+        ),
+        (
+            lambda s: {"reason": "in_hours"},
+            "sent no acknowledgement: it arrived during business hours",
+        ),
+        (
+            lambda s: {"reason": "loop"},
+            "sent no acknowledgement: it looked like a loop of automatic replies",
+        ),
+        (lambda s: {"reason": "no_template"}, "sent no acknowledgement: no template is chosen"),
+    ],
 }
 
 
@@ -215,11 +276,11 @@ def test_unknown_and_quiet_types_take_the_generic_line():
         "conversations/events/conversation.assigned.html",
         FALLBACK,
     )
-    for value in ("conversation.snoozed", "../../base", "", EventType.NOTE_ADDED):
+    for value in ("conversation.postponed", "../../base", "", EventType.NOTE_ADDED):
         assert event_templates(value) == (FALLBACK,)
 
 
-@pytest.mark.parametrize("stored", ["conversation.snoozed", "../base", "<b>x</b>"])
+@pytest.mark.parametrize("stored", ["conversation.postponed", "../base", "<b>x</b>"])
 def test_a_stale_type_in_the_database_renders_the_generic_line(team, stored: str):
     """A row written before a type was renamed or removed: the page still opens."""
     scene = _scene(team)

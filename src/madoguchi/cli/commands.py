@@ -1,4 +1,4 @@
-"""Subcommands that act on the data: init, mailbox, import, fetch, mail, stats, export."""
+"""Subcommands that act on the data: init, mailbox, import, fetch, mail, stats, tick, export."""
 
 from __future__ import annotations
 
@@ -68,11 +68,24 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_stats)
 
+    _register_tick(sub)
+
     p = sub.add_parser("export", help="export a mailbox's messages")
     p.add_argument("--mailbox", required=True, metavar="ADDRESS")
     p.add_argument("--format", choices=["jsonl", "mbox"], default="jsonl")
     p.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
     p.set_defaults(handler=cmd_export)
+
+
+def _register_tick(sub: Any) -> None:
+    p = sub.add_parser(
+        "tick",
+        help="run the clock once: wake snoozes, raise follow-ups, record missed SLAs",
+        description="What the worker does every MADOGUCHI_CLOCK_SECONDS, once (for cron "
+        "when no worker runs). Each due item happens once, however late.",
+    )
+    p.add_argument("--json", action="store_true", help="the counts as JSON")
+    p.set_defaults(handler=cmd_tick)
 
 
 def migrate(verbosity: int = 0) -> None:
@@ -242,6 +255,23 @@ def cmd_stats(args: argparse.Namespace) -> int:
         for key, value in numbers.items():
             print(f"{key}: {value}")
     return 0
+
+
+def cmd_tick(args: argparse.Namespace) -> int:
+    """Exit status 1 when a step failed (its traceback is logged on standard error)."""
+    import logging
+
+    from madoguchi.automation.clock import FAILED, tick
+
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    migrate()
+    counts = tick()
+    if args.json:
+        print(json.dumps(counts))
+    else:
+        for name, count in counts.items():
+            print(f"{name}: {'failed' if count == FAILED else count}")
+    return 1 if FAILED in counts.values() else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -1,5 +1,8 @@
 """`madoguchi run [web|worker|smtp|lmtp|imap|all]`: the process roles of one codebase.
 
+The worker role also runs the clock (``automation.clock``: snoozes, follow-ups, SLAs)
+every ``MADOGUCHI_CLOCK_SECONDS`` in a thread of its own.
+
 ``all`` runs every role in one process for a small team on SQLite: the web server in the
 main thread, the task worker, the SMTP and LMTP listeners and the IMAP supervisor (one
 watcher per mailbox with an IMAP account, following the admin's changes) in threads.
@@ -158,6 +161,31 @@ def _worker(stop: threading.Event) -> threading.Thread:
 
     threading.Thread(target=stopper, daemon=True).start()
     thread = threading.Thread(target=loop, name="worker", daemon=True)
+    thread.start()
+    _clock(stop)
+    return thread
+
+
+def _clock(stop: threading.Event) -> threading.Thread:
+    """Tick ``automation.clock`` every ``MADOGUCHI_CLOCK_SECONDS`` until ``stop``: at once
+    on start (snoozes that ended while the worker was down wake now), then on time."""
+    from django.conf import settings
+    from django.db import close_old_connections
+
+    from madoguchi.automation.clock import tick
+
+    every = settings.MADOGUCHI.clock_seconds
+
+    def loop() -> None:
+        while not stop.is_set():
+            close_old_connections()
+            try:
+                tick()
+            except Exception:  # the database is away: try again next time
+                log.exception("clock: tick failed")
+            stop.wait(every)
+
+    thread = threading.Thread(target=loop, name="clock", daemon=True)
     thread.start()
     return thread
 

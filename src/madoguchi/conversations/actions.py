@@ -271,7 +271,11 @@ def _store_attachments(messages: list[Message], batch: list[Inbound]) -> None:
 
 
 def _touch_existing(batch: list[Inbound], now: datetime) -> list[Event]:
-    """A customer's mail makes an existing conversation active again."""
+    """A customer's mail makes an existing conversation active again.
+
+    It ends a snooze early (back to 新着 or to its owner, as the snooze said: one
+    ``conversation.woken`` event, reason "customer") and answers a follow-up (cleared).
+    """
     latest: dict[int, Inbound] = {}
     counts: dict[int, int] = defaultdict(int)
     for item in batch:
@@ -292,7 +296,9 @@ def _touch_existing(batch: list[Inbound], now: datetime) -> list[Event]:
         conv.snippet = _snippet(latest[conv.pk].mail.reply_text, latest[conv.pk].mail.text)
         conv.waiting_since = conv.waiting_since or now
         conv.unread = True
-        if before in (Status.DONE, Status.HOLD):
+        if woken := _arrival_ends_timers(conv, person=conv.pk in people):
+            log.append(woken)
+        elif before in (Status.DONE, Status.HOLD):
             conv.status = Status.OPEN if conv.assignee_id else Status.NEW
             log.append(
                 events.build(
@@ -314,9 +320,33 @@ def _touch_existing(batch: list[Inbound], now: datetime) -> list[Event]:
             "status",
             "kind",
             "unread",
+            "snoozed_until",
+            "snooze_back_to",
+            "follow_up_at",
+            "follow_up_by",
         ],  # fmt: skip
     )
     return log
+
+
+def _arrival_ends_timers(conv: Conversation, *, person: bool) -> Event | None:
+    """Mail into ``conv`` (in memory) ends its snooze, and a person's mail answers its
+    follow-up. The ``conversation.woken`` event when it was snoozed (it then stands for
+    the status change), else None."""
+    if person:
+        conv.follow_up_at, conv.follow_up_by_id = None, None
+    snoozed = conv.status == Status.HOLD and conv.snoozed_until is not None
+    back_to = conv.snooze_back_to
+    conv.snoozed_until, conv.snooze_back_to = None, ""
+    if not snoozed:
+        return None
+    conv.status = Status.OPEN if back_to == "owner" and conv.assignee_id else Status.NEW
+    return events.build(
+        EventType.CONVERSATION_WOKEN,
+        mailbox_id=conv.mailbox_id,
+        conversation_id=conv.pk,
+        reason="customer",
+    )
 
 
 def merge_into(target_id: int, sources: list[int], *, parent_id: str) -> None:
@@ -404,11 +434,28 @@ def _newest_snippet(conv: Conversation) -> str:
     return _snippet(*newest) if newest else ""
 
 
-def assign_conversation(conv: Conversation, *, assignee_id: int | None, actor_id: int) -> None:
+def assign_conversation(
+    conv: Conversation,
+    *,
+    assignee_id: int | None,
+    actor_id: int | None,
+    rule: str | None = None,
+    group: str | None = None,
+    strategy: str | None = None,
+    reason: str | None = None,
+) -> None:
     """Give ``conv`` to ``assignee_id`` (None: unassign). Caller checked ``actor`` may edit it.
 
-    Claiming a new conversation moves it to in progress (PRODUCT.md).
+    Claiming a new conversation moves it to in progress (PRODUCT.md). Automation passes
+    ``actor_id`` None and says how it chose: ``rule`` (the rule's name), ``group`` (the
+    group's name), ``strategy`` and ``reason`` ("auto", or "handover" for 引き継ぎ); the
+    event carries them for the timeline.
     """
+    how = {
+        k: v
+        for k, v in (("rule", rule), ("group", group), ("strategy", strategy), ("reason", reason))
+        if v
+    }
     with transaction.atomic():
         before = conv.assignee_id
         if before == assignee_id:
@@ -423,9 +470,10 @@ def assign_conversation(conv: Conversation, *, assignee_id: int | None, actor_id
             before=before,
             after=assignee_id,
             after_name=_agent_name(assignee_id),
+            **how,
         )
         if assignee_id is not None and conv.status == Status.NEW:
-            _set_status(conv, Status.OPEN, actor_id=actor_id, reason="claimed")
+            _set_status(conv, Status.OPEN, actor_id=actor_id, reason="claimed", rule=rule)
             fields.append("status")
         conv.save(update_fields=fields)
 
@@ -468,16 +516,26 @@ def _agent_name(user_id: int | None) -> str:
     return agent.name if agent else ""
 
 
-def change_status(conv: Conversation, status: Status, *, actor_id: int) -> None:
-    """Set the status; caller checked ``actor`` may edit ``conv``."""
+def change_status(
+    conv: Conversation, status: Status, *, actor_id: int | None, rule: str | None = None
+) -> None:
+    """Set the status; caller checked ``actor`` may edit ``conv`` (``rule``: the name of the
+    rule that did it, ``actor_id`` None)."""
     with transaction.atomic():
         if conv.status == status:
             return
-        _set_status(conv, status, actor_id=actor_id, reason="")
+        _set_status(conv, status, actor_id=actor_id, reason="", rule=rule)
         conv.save(update_fields=["status", "closed_at"])
 
 
-def _set_status(conv: Conversation, status: Status, *, actor_id: int, reason: str) -> None:
+def _set_status(
+    conv: Conversation,
+    status: Status,
+    *,
+    actor_id: int | None,
+    reason: str,
+    rule: str | None = None,
+) -> None:
     events.record(
         EventType.CONVERSATION_STATUS,
         mailbox_id=conv.mailbox_id,
@@ -486,6 +544,7 @@ def _set_status(conv: Conversation, status: Status, *, actor_id: int, reason: st
         before=conv.status,
         after=status,
         reason=reason,
+        **({"rule": rule} if rule else {}),
     )
     conv.status = status
     conv.closed_at = timezone.now() if status == Status.DONE else None
@@ -509,27 +568,35 @@ def add_note(conv: Conversation, *, author_id: int, text: str) -> Note:
     return note
 
 
-def tag_conversation(conv: Conversation, name: str, *, actor_id: int) -> Tag:
-    """Put the tag ``name`` on ``conv`` (made on first use); nothing if it has it already."""
+def tag_conversation(
+    conv: Conversation, name: str, *, actor_id: int | None, rule: str | None = None
+) -> Tag:
+    """Put the tag ``name`` on ``conv`` (made on first use); nothing if it has it already.
+    ``rule``: the name of the rule that did it (``actor_id`` None)."""
     with transaction.atomic():
         tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
         if not conv.tags.filter(pk=tag.pk).exists():
             conv.tags.add(tag)
-            _record_tag(EventType.CONVERSATION_TAGGED, conv, tag, actor_id=actor_id)
+            _record_tag(EventType.CONVERSATION_TAGGED, conv, tag, actor_id=actor_id, rule=rule)
     return tag
 
 
-def untag_conversation(conv: Conversation, tag: Tag, *, actor_id: int) -> None:
+def untag_conversation(
+    conv: Conversation, tag: Tag, *, actor_id: int | None, rule: str | None = None
+) -> None:
     with transaction.atomic():
         if conv.tags.filter(pk=tag.pk).exists():
             conv.tags.remove(tag)
-            _record_tag(EventType.CONVERSATION_UNTAGGED, conv, tag, actor_id=actor_id)
+            _record_tag(EventType.CONVERSATION_UNTAGGED, conv, tag, actor_id=actor_id, rule=rule)
 
 
-def _record_tag(type: EventType, conv: Conversation, tag: Tag, *, actor_id: int) -> None:
+def _record_tag(
+    type: EventType, conv: Conversation, tag: Tag, *, actor_id: int | None, rule: str | None
+) -> None:
     events.record(
-        type, mailbox_id=conv.mailbox_id, conversation_id=conv.pk, actor_id=actor_id, tag=tag.name
-    )
+        type, mailbox_id=conv.mailbox_id, conversation_id=conv.pk, actor_id=actor_id,
+        tag=tag.name, **({"rule": rule} if rule else {}),
+    )  # fmt: skip
 
 
 def start_outbound(

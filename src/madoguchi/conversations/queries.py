@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connections
-from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from madoguchi.accounts.models import Agent
@@ -32,8 +32,11 @@ COUNT_CAP = 99  # tabs show 99+ beyond it, as most inboxes do
 #: Tabs of a mailbox: the statuses, plus automated mail kept out of "new".
 TABS = ("new", "open", "hold", "done", "auto", "spam", "trash")
 VIEWS = ("mine", "unassigned", "all")
-#: List orders: newest activity first, or the customer who has waited longest first.
-SORTS = ("activity", "waiting")
+#: List orders: newest activity first, the customer who has waited longest first, or the
+#: SLA due soonest first (conversations without a due time last).
+SORTS = ("activity", "waiting", "due")
+#: Where a conversation without a due time stands in the "due" order (its cursor's time).
+NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 
 #: What ``Cursor.token`` writes: seconds with six decimals, "_", the row's id (ASCII only).
 CURSOR = re.compile(r"[0-9]{1,12}\.[0-9]{6}_[0-9]{1,19}", re.ASCII)
@@ -157,6 +160,8 @@ def listed(
         rows = rows.filter(assignee__isnull=True)
     if sort == "waiting":
         return rows.filter(waiting_since__isnull=False).order_by("waiting_since", "pk")
+    if sort == "due":
+        return rows.order_by(F("due_at").asc(nulls_last=True), "pk")
     return rows.order_by("-last_activity_at", "-pk")
 
 
@@ -195,10 +200,13 @@ def inbox(
     """One page of conversations and the cursor of the next page (None at the end).
 
     ``sort="waiting"`` lists only conversations whose customer waits for an answer, the
-    longest-waiting first (index ``conv_waiting_idx``).
+    longest-waiting first (index ``conv_waiting_idx``); ``sort="due"`` the SLA due soonest
+    first, those without a due time after them (index ``conv_due_idx``).
     """
     rows = listed(agent, mailbox=mailbox, view=view, tab=tab, sort=sort)
-    if after and sort == "waiting":
+    if after and sort == "due":
+        rows = rows.filter(_after_due(after))
+    elif after and sort == "waiting":
         rows = rows.filter(waiting_since__gte=after.at).filter(
             Q(waiting_since__gt=after.at) | Q(pk__gt=after.pk)
         )
@@ -215,8 +223,18 @@ def inbox(
     return page, position(page[-1], sort)
 
 
+def _after_due(after: Cursor) -> Q:
+    """The rows after ``after`` in the "due" order (due soonest first, no due time last)."""
+    if after.at >= NO_DUE:
+        return Q(due_at__isnull=True, pk__gt=after.pk)
+    later = Q(due_at__gt=after.at) | Q(due_at=after.at, pk__gt=after.pk)
+    return later | Q(due_at__isnull=True)
+
+
 def position(conv: Conversation, sort: str) -> Cursor:
     """Where ``conv`` stands in a list sorted by ``sort`` (its rows carry it, to be placed)."""
+    if sort == "due":
+        return Cursor(conv.due_at or NO_DUE, conv.pk)
     at = conv.waiting_since if sort == "waiting" else conv.last_activity_at
     return Cursor(at or conv.last_activity_at, conv.pk)
 

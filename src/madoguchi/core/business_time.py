@@ -12,9 +12,10 @@ instead of looping.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -27,14 +28,26 @@ MAX_DAYS = 3660
 Span = tuple[time, time]
 
 
+_CLOCK = re.compile(r"([0-9]{1,2})(?::([0-9]{2}))?")
+
+
 def _clock(text: str) -> time:
-    hours, _, minutes = str(text).partition(":")
-    if not hours.isascii() or not minutes.isascii():
+    """``"9:00"``, ``"09:30"``, ``"9"`` or ``"24:00"`` (the end of the day, ``time.max``)."""
+    found = _CLOCK.fullmatch(str(text).strip())
+    if found is None:
         raise ValueError(f"not a time of day: {text!r}")
-    h, m = int(hours), int(minutes or 0)
+    h, m = int(found.group(1)), int(found.group(2) or 0)
     if h == 24 and m == 0:
         return time.max
+    if h > 23 or m > 59:
+        raise ValueError(f"not a time of day: {text!r}")
     return time(h, m)
+
+
+def _pair(day: str, span: object) -> Span:
+    if isinstance(span, str | bytes) or not isinstance(span, Sequence) or len(span) != 2:
+        raise ValueError(f"{day}: a span is two times of day, from and to")
+    return _clock(str(span[0])), _clock(str(span[1]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +62,15 @@ class WeeklyHours:
         ``ValueError`` names what is wrong."""
         days: list[tuple[Span, ...]] = []
         data = data or {}
+        if not isinstance(data, Mapping):
+            raise ValueError("weekly hours are a mapping of weekdays to spans")
         if unknown := set(data) - set(DAYS):
-            raise ValueError(f"unknown days: {', '.join(sorted(unknown))}")
+            raise ValueError(f"unknown days: {', '.join(sorted(map(str, unknown)))}")
         for day in DAYS:
-            spans = sorted((_clock(a), _clock(b)) for a, b in data.get(day, ()))
+            given = data.get(day) or ()
+            if isinstance(given, str | bytes) or not isinstance(given, Sequence):
+                raise ValueError(f"{day}: a list of spans")
+            spans = sorted(_pair(day, span) for span in given)
             for i, (start, end) in enumerate(spans):
                 if end <= start:
                     raise ValueError(f"{day}: {_text(start)} is not before {_text(end)}")
@@ -147,6 +165,13 @@ class BusinessCalendar:
         return self.weekly.spans[day.weekday()]
 
     def _open_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The open spans of ``day`` (a date in ``zone``) as UTC moments.
+
+        Arithmetic happens in UTC: Python compares and subtracts two datetimes of the same
+        zone by their wall clocks, which would make a day that changes to or from summer
+        time an hour too long or too short. A span that starts in the hour a clock skips
+        starts when the clock shows that time again (the offset before the change).
+        """
         out = []
         for start, end in self.spans_on(day):
             begin = datetime.combine(day, start, self.zone)
@@ -155,44 +180,57 @@ class BusinessCalendar:
                 if end == time.max
                 else datetime.combine(day, end, self.zone)
             )
-            out.append((begin, finish))
+            a, b = begin.astimezone(UTC), finish.astimezone(UTC)
+            if b > a:
+                out.append((a, b))
         return out
 
+    def _walk(self, at: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """The open intervals (UTC) that end after ``at``, in order, at most ``MAX_DAYS`` days
+        ahead; nothing at all for a calendar without weekly hours."""
+        if self.weekly.empty:
+            return
+        moment = at.astimezone(UTC)
+        first = at.astimezone(self.zone).date()
+        for offset in range(MAX_DAYS):
+            for begin, end in self._open_intervals(first + timedelta(days=offset)):
+                if end > moment:
+                    yield begin, end
+
     def is_open(self, at: datetime) -> bool:
-        local = at.astimezone(self.zone)
-        return any(a <= local < b for a, b in self._open_intervals(local.date()))
+        moment = at.astimezone(UTC)
+        local = at.astimezone(self.zone).date()
+        return any(a <= moment < b for a, b in self._open_intervals(local))
 
     def next_open(self, at: datetime) -> datetime | None:
-        """``at`` if open then, else the next moment the calendar opens."""
-        local = at.astimezone(self.zone)
-        for offset in range(MAX_DAYS):
-            for begin, end in self._open_intervals(local.date() + timedelta(days=offset)):
-                if local < end:
-                    return max(begin, local)
+        """``at`` if open then, else the next moment the calendar opens (in ``zone``)."""
+        moment = at.astimezone(UTC)
+        for begin, _ in self._walk(at):
+            return max(begin, moment).astimezone(self.zone)
         return None
 
     def add(self, start: datetime, minutes: int) -> datetime | None:
-        """The moment ``minutes`` of open time after ``start`` (None: never open)."""
+        """The moment ``minutes`` of open time after ``start`` (None: never open), in
+        ``zone``. Zero minutes from a closed moment is the next opening."""
         left = timedelta(minutes=max(0, minutes))
-        local = start.astimezone(self.zone)
-        for offset in range(MAX_DAYS):
-            for opens, end in self._open_intervals(local.date() + timedelta(days=offset)):
-                if end <= local:
-                    continue
-                begin = max(opens, local)
-                if begin + left <= end:
-                    return begin + left
-                left -= end - begin
+        moment = start.astimezone(UTC)
+        for opens, end in self._walk(start):
+            begin = max(opens, moment)
+            if begin + left <= end:
+                return (begin + left).astimezone(self.zone)
+            left -= end - begin
         return None
 
     def add_days(self, start: datetime, days: int) -> datetime | None:
         """The same time of day ``days`` open days after ``start``'s day (2 business days
         after Friday 15:00 is Tuesday 15:00), moved to the next open moment if closed then."""
+        if self.weekly.empty:
+            return None
         local = start.astimezone(self.zone)
         day, counted = local.date(), 0
         for _ in range(MAX_DAYS):
-            if counted >= days:
-                return self.next_open(datetime.combine(day, local.timetz()))
+            if counted >= max(0, days):
+                return self.next_open(datetime.combine(day, local.time(), self.zone))
             day += timedelta(days=1)
             if self.spans_on(day):
                 counted += 1
@@ -203,17 +241,34 @@ class BusinessCalendar:
         if end < start:
             return -self.minutes_between(end, start)
         total = timedelta()
-        a, b = start.astimezone(self.zone), end.astimezone(self.zone)
-        day = a.date()
-        for _ in range(MAX_DAYS):
-            if day > b.date():
+        a, b = start.astimezone(UTC), end.astimezone(UTC)
+        for begin, finish in self._walk(start):
+            if begin >= b:
                 break
-            for begin, finish in self._open_intervals(day):
-                lo, hi = max(begin, a), min(finish, b)
-                if hi > lo:
-                    total += hi - lo
-            day += timedelta(days=1)
+            total += min(finish, b) - max(begin, a)
         return int(total.total_seconds() // 60)
+
+    def closures(self, start: date, *, days: int = 366, limit: int = 20) -> list[Closure]:
+        """The public holidays and days off from ``start`` on (at most ``days`` days ahead,
+        ``limit`` of them), each with whether the weekly hours would have opened that day."""
+        found = []
+        for offset in range(min(days, MAX_DAYS)):
+            day = start + timedelta(days=offset)
+            if (name := self.closed_because(day)) is not None:
+                found.append(Closure(day, name, bool(self.weekly.spans[day.weekday()])))
+                if len(found) >= limit:
+                    break
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Closure:
+    """A day a calendar is closed although it is no weekend: a holiday or a day off."""
+
+    day: date
+    name: str
+    #: The weekly hours would have opened that day (it costs business time).
+    weekday_open: bool
 
 
 ALWAYS = BusinessCalendar.build("UTC", {d: [["00:00", "24:00"]] for d in DAYS})

@@ -69,6 +69,7 @@ __all__ = [
     "fill_sender_format",
     "may_take_back",
     "needs_approval",
+    "queue_automatic",
     "queue_forward",
     "queue_reply",
     "reply_recipients",
@@ -169,6 +170,39 @@ def start_conversation(
         return _queue(conv, author=author, mail=mail, then=None)
 
 
+def queue_automatic(conv: Conversation, *, mail: Outbound, rule: str = "") -> Message:
+    """Queue a mail nobody wrote (``outgoing.compose_automatic``: an acknowledgement, a
+    rule's template reply); the caller decided it may go (``automation.auto_reply``).
+
+    It has no author: it is sent at once (no undo window, no approval), it neither
+    answers the customer's wait nor takes or moves the conversation, and its
+    ``message.queued`` event says ``auto`` (and the ``rule`` that sent it), so the
+    first-response target and the lists still wait for a person.
+    """
+    with transaction.atomic():
+        Conversation.objects.select_for_update().filter(pk=conv.pk).first()
+        message = _store_message(conv, None, mail)
+        _store_attachments(message, mail.attachments)
+        outbox = Outbox.objects.create(
+            message=message,
+            data=outgoing.mail_of(
+                message, references=mail.references, attachments=mail.attachments,
+                headers=mail.headers,
+            ),
+            envelope_from=conv.mailbox.address,
+            recipients=mail.recipients,
+            previous_status=conv.status,
+            send_after=message.received_at,
+            status=OutboxStatus.QUEUED,
+        )  # fmt: skip
+        if rule:
+            _record(EventType.MESSAGE_QUEUED, message, auto=True, rule=rule)
+        else:
+            _record(EventType.MESSAGE_QUEUED, message, auto=True)
+    _schedule(outbox)
+    return message
+
+
 def _queue(
     conv: Conversation,
     *,
@@ -204,7 +238,12 @@ def _persist(conv: Conversation, author: User, mail: Outbound, *, then: Status |
     _store_attachments(message, mail.attachments)
     outbox = Outbox.objects.create(
         message=message,
-        data=outgoing.mail_of(message, references=mail.references, attachments=mail.attachments),
+        data=outgoing.mail_of(
+            message,
+            references=mail.references,
+            attachments=mail.attachments,
+            headers=mail.headers,
+        ),  # fmt: skip
         envelope_from=conv.mailbox.address,
         recipients=mail.recipients,
         previous_status=conv.status,
@@ -218,8 +257,9 @@ def _persist(conv: Conversation, author: User, mail: Outbound, *, then: Status |
     return outbox
 
 
-def _store_message(conv: Conversation, author: User, mail: Outbound) -> Message:
-    """The outbound Message, with our signed Message-ID (it needs the row's id)."""
+def _store_message(conv: Conversation, author: User | None, mail: Outbound) -> Message:
+    """The outbound Message, with our signed Message-ID (it needs the row's id); no
+    ``author`` for an automatic one."""
     now = timezone.now()
     message = Message.objects.create(
         mailbox=conv.mailbox,
@@ -403,9 +443,10 @@ def cancel(message: Message, *, actor: User) -> bool:
 
 
 def _waiting_since(conv: Conversation) -> datetime | None:
-    """When the customer's unanswered mail arrived (None if a reply is out after it)."""
+    """When the customer's unanswered mail arrived (None if a reply is out after it; an
+    automatic one answers nobody)."""
     answered = (
-        conv.messages.filter(direction=Direction.OUT)
+        conv.messages.filter(direction=Direction.OUT, author__isnull=False)
         .exclude(outbox__status__in=UNSENT)
         .order_by("-pk")
         .values_list("received_at", flat=True)
@@ -465,7 +506,10 @@ def _sent(outbox: Outbox, *, partly: smtp.PartlyRefused | None = None, kept: boo
         outbox.save(
             update_fields=["status", "sent_at", "last_error", "error_reason", "kept_locally"]
         )
-        _record(EventType.MESSAGE_SENT, outbox.message, **({"kept_locally": True} if kept else {}))
+        marks = {"kept_locally": True} if kept else {}
+        if outbox.message.author_id is None:
+            marks["auto"] = True  # nobody wrote it: not a person's answer
+        _record(EventType.MESSAGE_SENT, outbox.message, **marks)
 
 
 def _failed(outbox: Outbox, error: smtp.DeliveryError) -> str:

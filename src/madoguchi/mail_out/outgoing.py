@@ -25,6 +25,13 @@ from madoguchi.mailboxes.models import Mailbox
 
 MAX_REFERENCES = 20
 _PLACEHOLDER = re.compile(r"\{(agent|mailbox)\}")
+_HEADER_NAME = re.compile(r"[!-9;-~]{1,76}")
+
+#: What marks a mail we send without a person (an acknowledgement, a rule's reply): RFC 3834
+#: ``Auto-Submitted: auto-replied``, which every well-behaved responder leaves unanswered,
+#: and Microsoft's ``X-Auto-Response-Suppress``, which keeps Exchange's out-of-office
+#: replies from answering it.
+AUTOMATIC_HEADERS = [("Auto-Submitted", "auto-replied"), ("X-Auto-Response-Suppress", "All")]
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,8 @@ class Outbound:
     attachments: list[OutAttachment]
     in_reply_to: str = ""
     references: list[str] = field(default_factory=list)
+    #: Headers beyond the composed ones (an automatic reply's ``AUTOMATIC_HEADERS``).
+    headers: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def recipients(self) -> list[str]:
@@ -101,6 +110,57 @@ def compose(
         in_reply_to=in_reply_to,
         references=references or [],
     )
+
+
+def automatic_sender(mailbox: Mailbox) -> Address:
+    """The From of mail nobody wrote: the mailbox's name and address."""
+    return Address(safe.one_line(mailbox.name, limit=200), mailbox.address)
+
+
+def compose_automatic(
+    conv: Conversation,
+    *,
+    subject: str,
+    to: list[Address],
+    content: Content,
+    answering: Message | None,
+) -> Outbound:
+    """An automatic reply to ``answering`` (an acknowledgement, a rule's template reply):
+    from the mailbox itself, with its signature, in the thread, marked automatic."""
+    signature = conv.mailbox.signature.strip()
+    text = content.text.rstrip() + (f"\n\n{signature}\n" if signature else "\n")
+    return Outbound(
+        sender=automatic_sender(conv.mailbox),
+        to=to,
+        cc=[],
+        subject=safe.one_line(subject)[:998],
+        text=text,
+        html="",
+        attachments=content.attachments,
+        in_reply_to=answering.message_id if answering else "",
+        references=references(answering),
+        headers=list(AUTOMATIC_HEADERS),
+    )
+
+
+def with_headers(data: bytes, headers: list[tuple[str, str]]) -> bytes:
+    """``data`` (a composed mail, CRLF line ends) with ``headers`` added to its header block.
+
+    Names must be plain header names and values are made one safe line
+    (``header_values``): nothing added here can start a header or a body of its own.
+    """
+    if not headers:
+        return data
+    lines = b""
+    for name, value in headers:
+        if not _HEADER_NAME.fullmatch(name):
+            raise ValueError(f"not a header name: {name!r}")
+        clean = safe.one_line(value, limit=200)
+        if not clean.isascii():
+            raise ValueError(f"{name}: only ASCII values are added here")
+        lines += f"{name}: {clean}\r\n".encode("ascii")
+    head, sep, body = data.partition(b"\r\n\r\n")
+    return head + b"\r\n" + lines[:-2] + sep + body
 
 
 def without_signature(text: str, mailbox: Mailbox) -> str:
@@ -175,9 +235,11 @@ def mail_of(
     references: list[str],
     attachments: list[OutAttachment],
     date: datetime | None = None,
+    headers: list[tuple[str, str]] | None = None,
 ) -> bytes:
-    """The bytes of an outbound message, from what the Message row holds."""
-    return build(
+    """The bytes of an outbound message, from what the Message row holds (and ``headers``
+    beyond the composed ones)."""
+    data = build(
         Outgoing(
             sender=Address(message.from_name, message.from_email),
             to=[Address(n, e) for n, e in message.to],
@@ -193,3 +255,4 @@ def mail_of(
             attachments=attachments,
         )
     )
+    return with_headers(data, headers or [])

@@ -91,6 +91,24 @@ def reviewed(items: list[Event]) -> None:
         notify([authors.get(event.data["message"])], _REVIEWED[event.type], about=event)
 
 
+def sla_breached(items: list[Event]) -> None:
+    """A conversation missed its first-response or resolution target: the mailbox's
+    managers are told (its members who are managers, and every admin)."""
+    managers: dict[int, list[int]] = {}
+    for event in items:
+        assert event.mailbox_id is not None
+        if event.mailbox_id not in managers:
+            managers[event.mailbox_id] = reviewers_of(event.mailbox_id)
+        notify(managers[event.mailbox_id], Kind.SLA_BREACHED, about=event)
+
+
+def follow_up_due(items: list[Event]) -> None:
+    """ "Remind me if no answer": the time came and the customer said nothing; the agent
+    who asked is told."""
+    for event in items:
+        notify([event.data["to"]], Kind.FOLLOW_UP, about=event)
+
+
 def follow_merge(items: list[Event]) -> None:
     """Notifications of a conversation merged into another now point at that one (before
     the merged conversation, and with it they, would be deleted)."""
@@ -107,4 +125,6 @@ def register() -> None:
     events.observe([EventType.NOTE_ADDED], mentioned_in_note)
     events.observe([EventType.APPROVAL_REQUESTED], approval_requested)
     events.observe([EventType.APPROVAL_APPROVED, EventType.APPROVAL_RETURNED], reviewed)
+    events.observe([EventType.SLA_BREACHED], sla_breached)
+    events.observe([EventType.FOLLOW_UP_DUE], follow_up_due)
     events.observe([EventType.CONVERSATION_MERGED], follow_merge)

@@ -17,8 +17,15 @@ from madoguchi.mail import Address
 from madoguchi.mail.compose import OutAttachment
 from madoguchi.mail.header_values import UnsafeAddress, mail_address, one_line
 from madoguchi.mail.rich import clean_rich, rich_to_text
+from madoguchi.reply_templates import queries as reply_templates
+from madoguchi.reply_templates.models import TemplateAttachment
 
 MAX_RECIPIENTS = 50
+#: At most this many templates, and files of templates, in one mail.
+MAX_TEMPLATES = 20
+MAX_TEMPLATE_FILES = 50
+#: The furthest a "remind me if no answer" may look ahead, in business days.
+MAX_FOLLOW_UP_DAYS = 60
 
 
 class AddressListField(forms.CharField):
@@ -64,6 +71,39 @@ class FilesField(forms.FileField):
         return [one(item, initial) for item in items]
 
 
+class ChosenIdsField(forms.Field):
+    """Ids the composer's script put in hidden fields (templates inserted, their files)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def __init__(self, *args: Any, limit: int, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+        self.limit = limit
+
+    def to_python(self, value: Any) -> list[int]:
+        return ids_of(value, limit=self.limit)
+
+
+def ids_of(value: Any, *, limit: int) -> list[int]:
+    """Distinct ids, in order; ``ValidationError`` for anything else or too many."""
+    values = value if isinstance(value, list | tuple) else ([value] if value else [])
+    ids = [parse_id(str(v)) for v in values]
+    if None in ids or len(ids) > limit:
+        raise ValidationError(_("Insert templates from the list."))
+    return list(dict.fromkeys(i for i in ids if i is not None))
+
+
+class DaysField(forms.IntegerField):
+    """A whole number of days typed in ASCII digits (``int`` would also read "١")."""
+
+    def to_python(self, value: Any) -> int | None:
+        text = str(value).strip() if value is not None else ""
+        if text and not (text.isascii() and text.isdigit()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(text)
+
+
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}"
 
@@ -87,11 +127,22 @@ class ComposeForm(forms.Form):
     )
     html = forms.CharField(widget=forms.HiddenInput, required=False, max_length=400_000)
     attachments = FilesField(label=_("Attach files"))
+    #: The templates inserted (their use is counted once the mail is queued) and the files
+    #: of templates kept in the mail; the server checks both against the mailbox.
+    templates = ChosenIdsField(limit=MAX_TEMPLATES)
+    template_files = ChosenIdsField(limit=MAX_TEMPLATE_FILES)
     text_required = True  # a forward may go without a word of its own
 
-    def __init__(self, *args: Any, max_bytes: int = 25 * 1024 * 1024, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        max_bytes: int = 25 * 1024 * 1024,
+        mailbox_id: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.max_bytes = max_bytes
+        self.mailbox_id = mailbox_id
         self.fields["attachments"].widget.attrs["data-max-bytes"] = str(max_bytes)
 
     def clean_to(self) -> list[Address]:
@@ -113,19 +164,81 @@ class ComposeForm(forms.Form):
             )
         return files
 
+    def clean_templates(self) -> list[int]:
+        """The inserted templates usable from this mailbox (others are not counted)."""
+        ids: list[int] = self.cleaned_data["templates"]
+        if self.mailbox_id is None:
+            return []
+        return reply_templates.usable_ids(ids, mailbox_id=self.mailbox_id)
+
+    def clean_template_files(self) -> list[TemplateAttachment]:
+        """The templates' files, each of a template usable from this mailbox; one that is
+        not (deleted meanwhile, or never one of these) is refused, not silently left out."""
+        ids: list[int] = self.cleaned_data["template_files"]
+        if not ids or self.mailbox_id is None:
+            return []
+        chosen = reply_templates.chosen_attachments(ids, mailbox_id=self.mailbox_id)
+        if chosen.missing:
+            raise ValidationError(
+                _("A file of a template is no longer available and was taken off the reply. "
+                  "Check it and send again."),
+            )  # fmt: skip
+        return chosen.found
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("html"):
             data["text"] = rich_to_text(data["html"])
         elif self.text_required and not (data.get("text") or "").strip():
             self.add_error("text", _("Write something first."))
+        self._check_total(data)
         return data
 
+    def _check_total(self, data: dict[str, Any]) -> None:
+        """The uploaded files and the templates' files together within the mailbox's limit."""
+        uploaded = sum(f.size or 0 for f in data.get("attachments") or [])
+        kept = sum(a.size for a in data.get("template_files") or [])
+        if kept and uploaded + kept > self.max_bytes:
+            self.add_error("attachments", ValidationError(
+                _("The files are %(size)s MB together; this mailbox sends at most %(max)s MB."),
+                params={"size": _megabytes(uploaded + kept), "max": _megabytes(self.max_bytes)},
+            ))  # fmt: skip
+
+    def chosen_template_files(self) -> list[TemplateAttachment]:
+        """The templates' files to show in the composer of a form sent back (400, 409)."""
+        if not self.is_bound or self.mailbox_id is None:
+            return []
+        if "template_files" in getattr(self, "cleaned_data", {}):
+            files: list[TemplateAttachment] = self.cleaned_data["template_files"]
+            return files
+        try:
+            ids = ids_of(self._raw("template_files"), limit=MAX_TEMPLATE_FILES)
+        except ValidationError:
+            return []
+        return reply_templates.chosen_attachments(ids, mailbox_id=self.mailbox_id).found
+
+    def chosen_templates(self) -> list[int]:
+        """The inserted templates of a form sent back, to count them when it is sent."""
+        if not self.is_bound:
+            return []
+        try:
+            return ids_of(self._raw("templates"), limit=MAX_TEMPLATES)
+        except ValidationError:
+            return []
+
+    def _raw(self, name: str) -> list[Any]:
+        getlist = getattr(self.data, "getlist", None)
+        if getlist is not None:
+            return list(getlist(name))
+        value = self.data.get(name)
+        return list(value) if isinstance(value, list | tuple) else [value] if value else []
+
     def files_out(self) -> list[OutAttachment]:
-        return [
+        uploaded = [
             OutAttachment(f.name or "file", f.content_type or "application/octet-stream", f.read())
             for f in self.cleaned_data["attachments"]
         ]
+        return uploaded + reply_templates.files_of(self.cleaned_data.get("template_files", []))
 
 
 class ReplyForm(ComposeForm):
@@ -140,6 +253,15 @@ class ReplyForm(ComposeForm):
     # the send guard: the newest message and note the author had seen (queries.Marks)
     seen_message = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
     seen_note = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+    #: "Remind me if no answer in N business days" (blank: no reminder).
+    follow_up_days = DaysField(
+        label=_("Remind me if no answer in"),
+        min_value=1,
+        max_value=MAX_FOLLOW_UP_DAYS,
+        required=False,
+        widget=forms.NumberInput(attrs={"size": 3, "class": "follow-up-days"}),
+        help_text=_("business days (blank: no reminder)"),
+    )
 
     def seen(self) -> Marks | None:
         message, note = self.cleaned_data.get("seen_message"), self.cleaned_data.get("seen_note")

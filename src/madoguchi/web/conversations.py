@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from madoguchi.conversations import actions, queries
+from madoguchi.conversations import actions, queries, timers
 from madoguchi.conversations.models import Conversation, Message, Status
 from madoguchi.core import blobs, params
 from madoguchi.mail_out import actions as outbox
 from madoguchi.mail_out import approval, drafts, outgoing
 from madoguchi.mail_out.models import Draft, Outbox
+from madoguchi.mailboxes.hours import calendar_for
 from madoguchi.mailboxes.models import Mailbox
 from madoguchi.mailboxes.queries import access_mailbox, assignable, assignees, visible_mailboxes
+from madoguchi.reply_templates import actions as template_actions
 from madoguchi.web.conversation_forms import NoteForm, ReplyForm, TagForm
 from madoguchi.web.current import AgentRequest, agent_required
 from madoguchi.web.fragments import automated, fragment_url
@@ -234,21 +240,37 @@ def _back(request: AgentRequest, pk: int, *, error: str = "") -> HttpResponse:
 @require_POST
 def reply(request: AgentRequest, pk: int) -> HttpResponse:
     conv = queries.access_conversation(request.agent, pk)
-    form = ReplyForm(request.POST, request.FILES, max_bytes=conv.mailbox.max_message_bytes)
+    form = ReplyForm(request.POST, request.FILES, max_bytes=conv.mailbox.max_message_bytes,
+                     mailbox_id=conv.mailbox_id)  # fmt: skip
     if not form.is_valid():
         return _render_conversation(request, conv, form=form, status=400)
     then = {"done": Status.DONE, "hold": Status.HOLD}.get(form.cleaned_data["then"])
     try:
-        message = outbox.queue_reply(
-            conv, author=request.user, text=form.cleaned_data["text"],
-            to=form.cleaned_data["to"], cc=form.cleaned_data["cc"], then=then,
-            html=form.cleaned_data["html"], attachments=form.files_out(),
-            seen=form.seen(),
-        )  # fmt: skip
+        with transaction.atomic():  # the reply, the templates' count and the reminder at once
+            message = outbox.queue_reply(
+                conv, author=request.user, text=form.cleaned_data["text"],
+                to=form.cleaned_data["to"], cc=form.cleaned_data["cc"], then=then,
+                html=form.cleaned_data["html"], attachments=form.files_out(),
+                seen=form.seen(),
+            )  # fmt: skip
+            template_actions.count_use(
+                form.cleaned_data["templates"], conv=conv, actor_id=_uid(request)
+            )
+            _follow_up(conv, message, form.cleaned_data["follow_up_days"], user_id=_uid(request))
     except outbox.Stale as refused:
         return _stale(request, conv, refused)
     drafts.discard(conv, request.user)
     return sent_redirect(message)
+
+
+def _follow_up(conv: Conversation, message: Message, days: int | None, *, user_id: int) -> None:
+    """Remind the author if no answer comes in ``days`` business days (calendar days for a
+    mailbox that is never open)."""
+    if not days:
+        return
+    now = timezone.now()
+    at = calendar_for(conv.mailbox).add_days(now, days) or now + timedelta(days=days)
+    timers.set_follow_up(conv, at=at, user_id=user_id, message_id=message.pk)
 
 
 def _stale(request: AgentRequest, conv: Conversation, refused: outbox.Stale) -> HttpResponse:
@@ -259,7 +281,7 @@ def _stale(request: AgentRequest, conv: Conversation, refused: outbox.Stale) -> 
     data = request.POST.copy()
     now = queries.marks(conv)
     data["seen_message"], data["seen_note"] = str(now.message_id), str(now.note_id)
-    form = ReplyForm(data, max_bytes=conv.mailbox.max_message_bytes)
+    form = ReplyForm(data, max_bytes=conv.mailbox.max_message_bytes, mailbox_id=conv.mailbox_id)
     form.is_valid()
     fields = {name: data.get(name, "") for name in ("to", "cc", "text", "html")}
     draft = drafts.save(conv, request.user, **fields)
@@ -316,7 +338,7 @@ def _reply_form(conv: Conversation, *, reply_all: bool = False) -> ReplyForm:
     return ReplyForm(
         initial={"to": to, "cc": cc, "then": "send", "seen_message": seen.message_id,
                  "seen_note": seen.note_id},
-        max_bytes=conv.mailbox.max_message_bytes,
+        max_bytes=conv.mailbox.max_message_bytes, mailbox_id=conv.mailbox_id,
     )  # fmt: skip
 
 

@@ -1,5 +1,6 @@
-"""The team page (admins): agents, their roles and access, and invitations; and the page
-where an invited person joins."""
+"""The team page (admins): agents, their roles and access, their availability (対応可能 /
+離席), and invitations; and the page where an invited person joins. Managers set an agent
+away or back from the groups page (``agent_availability`` serves both)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,19 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from madoguchi.accounts import actions
+from madoguchi.accounts import actions, availability
 from madoguchi.accounts.models import Agent, Invitation, Role
-from madoguchi.accounts.queries import require_admin
+from madoguchi.accounts.queries import require_admin, require_reviewer
+from madoguchi.automation.assignment import open_counts
+from madoguchi.core import params
 from madoguchi.web.account_forms import AcceptForm, InviteForm, MemberForm
 from madoguchi.web.current import AgentRequest, agent_required
+from madoguchi.web.groups import availability_rows
+from madoguchi.web.preferences import back
 from madoguchi.web.security import signin_context
 
 
@@ -32,13 +38,42 @@ def agent_admin(request: AgentRequest) -> HttpResponse:
         )
         link = request.build_absolute_uri(f"/invite/{token}/")
         form = InviteForm()
-    agents = Agent.objects.select_related("user").order_by("user__username")
+    agents = list(Agent.objects.select_related("user").order_by("user__username"))
     pending = Invitation.objects.filter(accepted_by__isnull=True, revoked=False).order_by("-pk")
     status = 400 if request.method == "POST" and not link else 200
     return render(request, "admin/team.html", {
-        "form": form, "link": link, "roles": Role, "agents": agents,
+        "form": form, "link": link, "roles": Role, "agents": _with_workload(agents),
         "pending": pending, **signin_context(),
     }, status=status)  # fmt: skip
+
+
+def _with_workload(agents: list[Agent]) -> list[Agent]:
+    """Each agent with ``open`` (new, open and held conversations they have) and ``working``
+    (inside their working hours now): what automatic assignment looks at (one query)."""
+    counts, now = open_counts(a.user_id for a in agents), timezone.now()
+    for agent in agents:
+        agent.open = counts.get(agent.user_id, 0)  # type: ignore[attr-defined]
+        agent.working = availability.working(agent, now)  # type: ignore[attr-defined]
+    return agents
+
+
+@agent_required
+@require_POST
+def agent_availability(request: AgentRequest, agent_id: int) -> HttpResponse:
+    """Set an agent 離席 (``available=0``) or back 対応可能 (``available=1``): admins anyone,
+    managers the agents of their mailboxes (404 for others, as for a missing one)."""
+    manager = require_reviewer(request.agent)
+    agent = next((a for a in availability_rows(manager) if a.pk == agent_id), None)
+    if agent is None:
+        raise Http404("no such agent")
+    wanted = params.get_choice(request, "available", ("0", "1"), default="", post=True)
+    if not wanted:
+        raise params.BadParameter("available", "say 1 or 0")
+    reason = availability.SELF if agent.pk == manager.pk else availability.MANAGER
+    if availability.set_available(agent, wanted == "1", actor_id=manager.user_id, reason=reason):
+        text = _("%(name)s is available.") if wanted == "1" else _("%(name)s is away.")
+        messages.success(request, text % {"name": agent.name})
+    return back(request, "agent_admin" if manager.role == Role.ADMIN else "group_list")
 
 
 @agent_required
