@@ -76,7 +76,7 @@ def test_it_wakes_to_new_unread_and_keeps_its_assignee(conv, sato):
     timers.snooze(conv, until=until, back_to="new", actor_id=sato.pk)
     with verify_action() as seen:
         assert timers.wake_due(until) == 1
-    assert seen.types == ["conversation.woken"]
+    assert seen.types == ["conversation.woken", "notification.created"]  # the owner is told
     assert seen.one(EventType.CONVERSATION_WOKEN).data == {"reason": "time"}
     assert seen.one(EventType.CONVERSATION_WOKEN).actor_id is None
     conv = _fresh(conv)
@@ -341,3 +341,15 @@ def test_follow_ups_count_business_days(mailbox):
     and the weekend are skipped, Monday 4 and Tuesday 5 January."""
     found = timers.business_days_later(_at(2026, 12, 30, 15, 0), 3, mailbox)
     assert found == _at(2027, 1, 5, 15, 0)
+
+
+def test_the_owner_is_told_when_a_snooze_ends_by_time(conv, sato):
+    """Kind.WOKEN existed but nothing made one: a woken conversation's owner heard nothing."""
+    from madoguchi.notifications.models import Kind, Notification
+
+    actions.assign_conversation(conv, assignee_id=sato.pk, actor_id=sato.pk)
+    until = timezone.now() + timedelta(minutes=30)
+    timers.snooze(conv, until=until, back_to="owner", actor_id=sato.pk)
+    assert timers.wake_due(until) == 1
+    told = Notification.objects.filter(user=sato, kind=Kind.WOKEN, conversation=conv)
+    assert told.count() == 1

@@ -60,10 +60,10 @@ def test_build_refuses_a_missing_required_field(type: EventType, field: str):
 
 
 def test_build_refuses_an_undeclared_type():
-    with pytest.raises(ValueError, match="conversation.snoozed"):
-        events.build("conversation.snoozed")
-    with pytest.raises(ValueError, match="conversation.snoozed"):
-        spec("conversation.snoozed")
+    with pytest.raises(ValueError, match="conversation.postponed"):
+        events.build("conversation.postponed")
+    with pytest.raises(ValueError, match="conversation.postponed"):
+        spec("conversation.postponed")
 
 
 def test_build_accepts_the_stored_value_as_well_as_the_member():
@@ -116,6 +116,9 @@ def test_notifications_observe_every_notifying_type():
         EventType.APPROVAL_REQUESTED,
         EventType.APPROVAL_APPROVED,
         EventType.APPROVAL_RETURNED,
+        EventType.CONVERSATION_WOKEN,
+        EventType.FOLLOW_UP_DUE,
+        EventType.SLA_BREACHED,
     } == event_types.NOTIFYING
     observed = {t for types, _ in events._observers for t in types}
     assert observed >= event_types.NOTIFYING

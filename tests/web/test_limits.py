@@ -120,3 +120,11 @@ def test_uploads_may_carry_a_mail_and_no_more(small_web):
         sock.sendall(f"POST /c/1/m/2/forward HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                      f"Content-Length: {5 * MiB}\r\n\r\n".encode())  # fmt: skip
         assert _status(sock.recv(65536)) == 413
+
+
+def test_a_template_file_may_be_as_large_as_a_mail_attachment():
+    """Template files were held to the 1 MiB form limit: a 2 MB price list got a 413."""
+    from madoguchi.core.limits import DEFAULT_LIMIT, limit_for
+
+    assert limit_for("/admin/templates/7/files", 10_000_000) > 2_000_000 > DEFAULT_LIMIT
+    assert limit_for("/admin/templates/7/files/3/remove", 10_000_000) == DEFAULT_LIMIT

@@ -95,7 +95,8 @@ def test_the_timeline_grows_and_the_meta_changes_while_a_reply_is_typed(page, we
     expect(page.locator(".timeline .card.message").last).to_contain_text("追加の写真を送ります")
     actions.change_status(conv, "hold", actor_id=team["sato"].user_id)
     expect(page.locator(".meta .status")).to_have_text("保留")
-    expect(page.locator("#status")).to_have_value("hold")  # the menus follow too
+    pressed = page.locator('.set-status button[aria-pressed="true"]')
+    expect(pressed).to_have_text("保留")  # the status buttons follow too
     expect(page.locator(".timeline .activity").last).to_contain_text("保留")
     expect(page.locator("#id_text")).to_have_value("確認いたします。")
     expect(page.locator("#id_note")).to_have_value("書きかけのメモ")

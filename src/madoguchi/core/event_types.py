@@ -158,7 +158,7 @@ SPECS: dict[EventType, Spec] = {
     _T.APPROVAL_RETURNED: _conv(["message", "note"], notifies=True),
     # "back_to": "new" or "owner"; "reason" of a wake-up: "time", "customer", "manual".
     _T.CONVERSATION_SNOOZED: _conv(["until"], ["back_to"]),
-    _T.CONVERSATION_WOKEN: _conv(["reason"], ["late"]),
+    _T.CONVERSATION_WOKEN: _conv(["reason"], ["late"], notifies=True),
     _T.FOLLOW_UP_SET: _conv(["at"], ["message", "to"], uncounted=True),
     _T.FOLLOW_UP_DUE: _conv(["to"], ["at"], notifies=True),
     # "target": "first_response" or "resolution"; "due": ISO time it was due.

@@ -36,6 +36,7 @@ UPLOAD_SLACK = 1 * MiB
 
 _UPLOADS = re.compile(
     r"/c/\d+/reply|/c/\d+/m/\d+/forward|/m/\d+/compose|/c/\d+/draft|/approvals/\d+"
+    r"|/admin/templates/\d+/files"
 )
 _SIGN_IN = re.compile(r"/login/.*|/invite/.*|/setup/.*|/password/.*")
 

@@ -109,6 +109,15 @@ def follow_up_due(items: list[Event]) -> None:
         notify([event.data["to"]], Kind.FOLLOW_UP, about=event)
 
 
+def woken(items: list[Event]) -> None:
+    """A snooze ended by time: the conversation's assignee is told it is back (a customer's
+    mail that woke it already told them: "your customer replied")."""
+    timed = {e.conversation_id: e for e in items if e.data["reason"] == "time"}
+    owners = Conversation.objects.filter(pk__in=list(timed), assignee__isnull=False)
+    for pk, assignee in owners.values_list("pk", "assignee_id"):
+        notify([assignee], Kind.WOKEN, about=timed[pk])
+
+
 def follow_merge(items: list[Event]) -> None:
     """Notifications of a conversation merged into another now point at that one (before
     the merged conversation, and with it they, would be deleted)."""
@@ -127,4 +136,5 @@ def register() -> None:
     events.observe([EventType.APPROVAL_APPROVED, EventType.APPROVAL_RETURNED], reviewed)
     events.observe([EventType.SLA_BREACHED], sla_breached)
     events.observe([EventType.FOLLOW_UP_DUE], follow_up_due)
+    events.observe([EventType.CONVERSATION_WOKEN], woken)
     events.observe([EventType.CONVERSATION_MERGED], follow_merge)

@@ -14,6 +14,10 @@ SENTENCES = {
     Kind.APPROVAL_ASKED: lambda who: _("%(who)s asks you to approve a reply") % {"who": who},
     Kind.APPROVED: lambda who: _("%(who)s approved your reply; it is sent") % {"who": who},
     Kind.RETURNED: lambda who: _("%(who)s sent your reply back") % {"who": who},
+    Kind.FOLLOW_UP: lambda who: _("No answer yet: time to follow up"),
+    Kind.SLA_BREACHED: lambda who: _("A conversation missed its response target"),
+    Kind.RULE: lambda who: _("A rule asked to tell you about a conversation"),
+    Kind.WOKEN: lambda who: _("A snoozed conversation is back"),
 }
 
 

@@ -74,7 +74,7 @@ def _list(
     where: dict[str, object] = {"mailbox": mailbox.pk} if mailbox else {"view": view}
     return render(request, "conversations/inbox.html", {
         "mailbox": mailbox, "view": view, "tab": tab,
-        "rows": rows_for(rows, waiting=sort == "waiting"), "sort": sort,
+        "rows": rows_for(rows, sort=sort), "sort": sort,
         "next": cursor.token() if cursor else None, "counts": queries.tab_counts(scope),
         "tabs": queries.TABS, "members": assignees(boxes), "statuses": Status,
         "live_rows": fragment_url("live_rows", where, tab=tab, sort=sort),

@@ -78,7 +78,7 @@ def rows(request: AgentRequest) -> HttpResponse:
     found = queries.listed_among(request.agent, ids, mailbox=mailbox, view=view, tab=tab, sort=sort)
     shown = {conv.pk for conv in found}
     return render(request, "live/rows.html", {
-        "rows": rows_for(found, waiting=sort == "waiting"), "mailbox": mailbox,
+        "rows": rows_for(found, sort=sort), "mailbox": mailbox,
         "gone": [pk for pk in ids if pk not in shown],
     })  # fmt: skip
 

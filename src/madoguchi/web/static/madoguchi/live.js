@@ -218,7 +218,7 @@
       return;
     }
     if (old) { carry(old, row); old.remove(); }
-    var key = position(row.dataset.key), newest = list.dataset.sort !== "waiting";
+    var key = position(row.dataset.key), newest = ["waiting", "due"].indexOf(list.dataset.sort) < 0;
     var shown = ol.querySelectorAll(".row"), before = null;
     for (var i = 0; i < shown.length; i++) {
       if (sooner(key, position(shown[i].dataset.key), newest)) { before = shown[i]; break; }
