@@ -22,29 +22,17 @@ from madoguchi.mail_in.types import RawInbound
 from madoguchi.mailboxes.models import Mailbox
 from madoguchi.notifications.models import Kind, Notification
 from madoguchi.reply_templates.models import Template
-from tests.factories import make_agent, make_conversation, make_mailbox
+from tests import action_fixtures
+from tests.factories import make_conversation, make_mailbox
 from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
 
 pytestmark = pytest.mark.django_db
 
+#: The people of the domain action tests (tests/action_fixtures.py).
+sato, suzuki, kato = action_fixtures.sato, action_fixtures.suzuki, action_fixtures.kato
+
 BILLING = {"field": "subject", "op": "contains", "value": "請求"}
-
-
-@pytest.fixture
-def sato(mailbox: Mailbox) -> User:
-    return make_agent("sato", mailboxes=[mailbox]).user
-
-
-@pytest.fixture
-def suzuki(mailbox: Mailbox) -> User:
-    return make_agent("suzuki", mailboxes=[mailbox]).user
-
-
-@pytest.fixture
-def kato(db: None) -> User:
-    """An agent of another mailbox."""
-    return make_agent("kato", mailboxes=[make_mailbox("sales@example.jp", name="営業")]).user
 
 
 def rule(mailbox: Mailbox, name: str, actions: list[dict[str, Any]], **data: Any) -> Rule:

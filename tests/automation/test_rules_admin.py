@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from madoguchi.accounts.models import Role
 from madoguchi.automation import rule_admin, tryout
@@ -22,6 +23,14 @@ from tests.mail_in.helpers import deliver
 from tests.mailmaker import make_mail
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """The messages are checked in English (the default language is Japanese)."""
+    with translation.override("en"):
+        yield
+
 
 TAG = [{"type": "tag", "tag": "請求"}]
 COND = [{"field": "subject", "op": "contains", "value": "請求"}]

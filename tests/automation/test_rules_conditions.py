@@ -13,6 +13,7 @@ from email.policy import SMTP
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from madoguchi.automation import rules
 from madoguchi.conversations.models import Conversation, Message
@@ -340,7 +341,7 @@ def test_catastrophic_regex_times_out_as_no_match(
     ],
 )
 def test_bad_conditions_say_what_is_wrong(condition: dict[str, Any], problem: str) -> None:
-    with pytest.raises(ValueError, match=problem):
+    with translation.override("en"), pytest.raises(ValueError, match=problem):
         rules.compile_condition(condition)
 
 

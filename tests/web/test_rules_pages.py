@@ -29,7 +29,7 @@ def boss(team: dict[str, Any]) -> Agent:
 
 @pytest.fixture
 def client(boss: Agent) -> Client:
-    return client_for(boss)
+    return client_for(boss, HTTP_ACCEPT_LANGUAGE="en")
 
 
 def url(mailbox: Mailbox, rest: str = "") -> str:
