@@ -330,3 +330,62 @@ def test_a_tag_the_conversation_has_costs_nothing(mailbox: Mailbox) -> None:
     assert not [q for q in queries if "conversations_tag" in q["sql"] and "INSERT" in q["sql"]]
     assert [e.data["did"] for e in applied(conv)] == [["tag:請求"], ["tag:kept"]]
     assert Event.objects.filter(conversation=conv, type=EventType.CONVERSATION_TAGGED).count() == 1
+
+
+def test_acting_rules_cost_the_same_queries_for_one_mail_or_five(
+    mailbox: Mailbox, sato: User
+) -> None:
+    """Tag, status and assignment are gathered for the batch and written together: five
+    matching mails cost the queries of one (conversations.changes.Changes)."""
+    rule(mailbox, "請求書", [{"type": "tag", "tag": "請求"}, {"type": "assign", "agent": sato.pk}])
+    rule(mailbox, "保留", [{"type": "status", "status": "hold"}, {"type": "untag", "tag": "請求"}])
+
+    def queries(n: int, start: int) -> int:
+        mails = [
+            make_mail(subject=f"請求書 {start + i}", message_id=f"q{start + i}@x.example")
+            for i in range(n)
+        ]
+        raws = [
+            intake.accept(mailbox, RawInbound(data=d, source="import"), schedule=False)[0]
+            for d in mails
+        ]
+        rows = RawMessage.objects.select_related("mailbox").filter(pk__in=[r.pk for r in raws])
+        with CaptureQueriesContext(connection) as seen:
+            intake.ingest_safely(list(rows.order_by("pk")))
+        return len(seen)
+
+    queries(1, 100)  # the tag is made once, on first use
+    assert queries(1, 0) == queries(5, 10)
+    convs = Conversation.objects.filter(subject__startswith="請求書 1")
+    assert {(c.status, c.assignee_id) for c in convs} == {(Status.HOLD, sato.pk)}
+    assert not Conversation.objects.filter(tags__name="請求").exists()
+    conv = convs.first()
+    assert conv is not None
+    types = Event.objects.filter(conversation=conv).order_by("id").values_list("type", flat=True)
+    assert list(types) == [
+        "conversation.created", "message.received", "conversation.tagged",
+        "conversation.assigned", "conversation.status", "conversation.status",
+        "conversation.untagged", "notification.created", "rule.applied", "rule.applied",
+    ]  # fmt: skip
+
+
+def test_a_failing_rule_that_writes_at_once_keeps_the_earlier_rules_work(
+    mailbox: Mailbox,
+) -> None:
+    """The earlier rule's gathered tag is written before the failing rule's savepoint, so
+    rolling the failing rule back does not take it with it."""
+    rule(mailbox, "先", [{"type": "tag", "tag": "A"}])
+    broken = rule(mailbox, "壊れた", [{"type": "tag", "tag": "X"}])
+    Rule.objects.filter(pk=broken.pk).update(
+        actions=[
+            {"type": "tag", "tag": "X"},
+            {"type": "reply", "template": None},
+            {"type": "status", "status": "bogus"},
+        ]
+    )
+    rule(mailbox, "次", [{"type": "tag", "tag": "Y"}])
+    conv = invoice(mailbox)
+    conv.refresh_from_db()
+    assert sorted(conv.tags.values_list("name", flat=True)) == ["A", "Y"]
+    assert conv.status == Status.NEW
+    assert [e.data["name"] for e in applied(conv)] == ["先", "次"]

@@ -33,7 +33,7 @@ AUTO = {"Auto-Submitted": "auto-replied"}
 def test_assigning_to_someone_else_claims_it_and_tells_them(conv, sato, suzuki):
     with verify_action() as seen:
         actions.assign_conversation(conv, assignee_id=suzuki.pk, actor_id=sato.pk)
-    assert seen.types == ["conversation.assigned", "notification.created", "conversation.status"]
+    assert seen.types == ["conversation.assigned", "conversation.status", "notification.created"]
     assigned = seen.one(EventType.CONVERSATION_ASSIGNED)
     assert assigned.actor_id == sato.pk
     assert assigned.data == {"before": None, "after": suzuki.pk, "after_name": "鈴木 一郎"}

@@ -104,6 +104,19 @@ def test_counts_give_the_rail_the_bell_and_the_tabs(team):
     assert 'data-live="tabs"' not in _live(client_for(team["sato"]), "/f/counts").content.decode()
 
 
+def test_the_unassigned_view_counts_what_waits_for_someone(team):
+    """New conversations nobody has, across the agent's mailboxes, beside "Unassigned" in
+    the page and in the counts fragment; an assigned one leaves the count."""
+    first, _ = _conv(team, 1), _conv(team, 2)
+    _conv(team, 3, box="sales")  # not one of sato's mailboxes (support only)
+    client = client_for(team["sato"])
+    unassigned = re.compile(r'data-live="unassigned">担当者なし <span class="count"[^>]*>(\d+)<')
+    page = client.get(f"/m/{team['support'].pk}/new/").content.decode()
+    assert unassigned.findall(page) == ["2"]
+    actions.assign_conversation(first, assignee_id=team["sato"].user_id, actor_id=None)
+    assert unassigned.findall(_live(client, "/f/counts").content.decode()) == ["1"]
+
+
 def test_items_bring_what_came_after_the_marks_and_what_events_named(team):
     """Newer notes and activity come; older items come only when named by an event."""
     conv = _conv(team)

@@ -16,20 +16,27 @@ A rule never takes a conversation from someone who has it: the assign actions le
 assigned conversation as it is. Each action's own event names the rule (``rule=<name>``),
 so the timeline reads "ルール「請求書」により佐藤さんに割り当て"; the rule itself is recorded
 as ``rule.applied`` (quiet) with what it did. A rule whose action fails is rolled back on
-its own (a savepoint) and logged: the mail is still taken in.
+its own and logged: the mail is still taken in.
+
+Assign, status, spam, tag and untag are gathered for the whole batch in a
+``conversations.changes.Changes`` and written together at the end (``Batch.finish``): the
+conversation object changes at once, so later rules see it. A rule with an action that
+writes at once (assign to a group, reply, notify) first writes what was gathered, then runs
+in a savepoint of its own.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
 from madoguchi.automation import assignment, auto_reply
-from madoguchi.conversations import actions
+from madoguchi.conversations.changes import Changes, tag_key
 from madoguchi.conversations.models import Conversation, Status
 from madoguchi.core import events
 from madoguchi.core.event_types import EventType
@@ -46,6 +53,8 @@ log = logging.getLogger(__name__)
 
 ACTION_TYPES = ("assign", "assign_group", "status", "tag", "untag", "spam", "reply", "notify",
                 "stop")  # fmt: skip
+#: Actions that write at once (the others are gathered in ``Batch.changes``).
+AT_ONCE = frozenset({"assign_group", "reply", "notify"})
 MAX_ACTIONS = 10
 
 Action = Mapping[str, Any]
@@ -60,6 +69,7 @@ class Batch:
 
     conversation_ids: list[int] = field(default_factory=list)
     applied: list[Event] = field(default_factory=list)
+    changes: Changes = field(default_factory=Changes)
     _assignable: dict[tuple[int, int], bool] = field(default_factory=dict)
     _tags: dict[int, set[str]] | None = None
 
@@ -83,25 +93,33 @@ class Batch:
         return self._tags.setdefault(conv.pk, set())
 
     def finish(self) -> None:
+        self.changes.save()
         events.record_many(self.applied)
         self.applied = []
-
-
-def tag_key(name: str) -> str:
-    """A tag's name as ``Tag`` lookups compare it (``iexact``: ASCII case only)."""
-    return name.lower() if name.isascii() else name
 
 
 def apply(rule: Rule, arrival: Arrival, batch: Batch) -> list[str]:
     """Do ``rule``'s actions on the arrival's conversation; what it did, in short words
     (also added to ``arrival.did`` as "<rule name>: <word>")."""
     conv = arrival.conversation
+    at_once = any(a.get("type") in AT_ONCE for a in rule.actions)
+    if at_once:  # outside this rule's savepoint: a failure here keeps earlier rules' work
+        batch.changes.save()
+    mark, tags = batch.changes.mark(), set(batch.tags(conv))
     try:
-        with transaction.atomic():
+        # Only a rule that writes needs a savepoint; the others are undone in memory.
+        with transaction.atomic() if at_once else nullcontext():
             did, applied = _run(rule, arrival, batch)
+            if at_once:
+                batch.changes.save()
     except Exception:
         log.exception("rule %s (%s) failed on message %s", rule.pk, rule.name, arrival.message.pk)
-        conv.refresh_from_db()
+        batch.changes.undo(mark)
+        has = batch.tags(conv)
+        has.clear()
+        has.update(tags)
+        if at_once:  # nothing else was pending: the database has the truth
+            conv.refresh_from_db()
         did = ["failed"]
     else:
         if applied.pk is None:
@@ -114,6 +132,8 @@ def _run(rule: Rule, arrival: Arrival, batch: Batch) -> tuple[list[str], Event]:
     conv, did, later = arrival.conversation, [], []
     for action in rule.actions:
         kind = action.get("type")
+        if kind in AT_ONCE:
+            batch.changes.save()
         if kind == "notify":
             later.append(action)
         elif kind == "stop":
@@ -131,6 +151,7 @@ def _run(rule: Rule, arrival: Arrival, batch: Batch) -> tuple[list[str], Event]:
         message=arrival.message.pk,
     )
     if later:  # a notification names the event it is about: that one is written now
+        batch.changes.save()
         events.record_many([applied])
         did += [_notify(conv, action, applied, batch) for action in later]
     return did, applied
@@ -142,7 +163,7 @@ def _assign(conv: Conversation, action: Action, rule: str, batch: Batch) -> str:
         return "assign:kept"
     if not isinstance(agent, int) or not batch.may_assign(conv, agent):
         return "assign:skipped"
-    actions.assign_conversation(conv, assignee_id=agent, actor_id=None, rule=rule)
+    batch.changes.assign(conv, agent, actor_id=None, rule=rule)
     return f"assign:{agent}"
 
 
@@ -157,32 +178,31 @@ def _assign_group(conv: Conversation, action: Action, rule: str, batch: Batch) -
 
 def _status(conv: Conversation, action: Action, rule: str, batch: Batch) -> str:
     status = Status(action["status"])
-    actions.change_status(conv, status, actor_id=None, rule=rule)
+    batch.changes.status(conv, status, actor_id=None, rule=rule)
     return f"status:{status.value}"
 
 
 def _spam(conv: Conversation, action: Action, rule: str, batch: Batch) -> str:
-    actions.change_status(conv, Status.SPAM, actor_id=None, rule=rule)
+    batch.changes.status(conv, Status.SPAM, actor_id=None, rule=rule)
     return "spam"
 
 
 def _tag(conv: Conversation, action: Action, rule: str, batch: Batch) -> str:
-    name, has = str(action["tag"]), batch.tags(conv)
+    name, has = str(action["tag"]).strip(), batch.tags(conv)
     if tag_key(name) in has:
         return "tag:kept"
-    tag = actions.tag_conversation(conv, name, actor_id=None, rule=rule)
-    has.add(tag_key(tag.name))
-    return f"tag:{tag.name}"
+    batch.changes.tag(conv, name, actor_id=None, rule=rule)
+    has.add(tag_key(name))
+    return f"tag:{name}"
 
 
 def _untag(conv: Conversation, action: Action, rule: str, batch: Batch) -> str:
-    name, has = str(action["tag"]), batch.tags(conv)
-    tag = conv.tags.filter(name__iexact=name).first() if tag_key(name) in has else None
-    if tag is None:
+    name, has = str(action["tag"]).strip(), batch.tags(conv)
+    if tag_key(name) not in has:
         return "untag:none"
-    actions.untag_conversation(conv, tag, actor_id=None, rule=rule)
-    has.discard(tag_key(tag.name))
-    return f"untag:{tag.name}"
+    batch.changes.untag(conv, name, actor_id=None, rule=rule)
+    has.discard(tag_key(name))
+    return f"untag:{name}"
 
 
 def _reply(conv: Conversation, action: Action, rule: str, batch: Batch) -> str:

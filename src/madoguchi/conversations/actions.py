@@ -19,8 +19,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from madoguchi.accounts.models import Agent
 from madoguchi.conversations import participants
+from madoguchi.conversations.changes import Changes, tag_key
 from madoguchi.conversations.contacts import contacts_for
 from madoguchi.conversations.models import (
     Attachment,
@@ -449,33 +449,16 @@ def assign_conversation(
     Claiming a new conversation moves it to in progress (PRODUCT.md). Automation passes
     ``actor_id`` None and says how it chose: ``rule`` (the rule's name), ``group`` (the
     group's name), ``strategy`` and ``reason`` ("auto", or "handover" for 引き継ぎ); the
-    event carries them for the timeline.
+    event carries them for the timeline. Many at once: ``changes.Changes.assign``.
     """
     how = {
         k: v
         for k, v in (("rule", rule), ("group", group), ("strategy", strategy), ("reason", reason))
         if v
     }
-    with transaction.atomic():
-        before = conv.assignee_id
-        if before == assignee_id:
-            return
-        conv.assignee_id = assignee_id
-        fields = ["assignee"]
-        events.record(
-            EventType.CONVERSATION_ASSIGNED,
-            mailbox_id=conv.mailbox_id,
-            conversation_id=conv.pk,
-            actor_id=actor_id,
-            before=before,
-            after=assignee_id,
-            after_name=_agent_name(assignee_id),
-            **how,
-        )
-        if assignee_id is not None and conv.status == Status.NEW:
-            _set_status(conv, Status.OPEN, actor_id=actor_id, reason="claimed", rule=rule)
-            fields.append("status")
-        conv.save(update_fields=fields)
+    changes = Changes()
+    if changes.assign(conv, assignee_id, actor_id=actor_id, **how):
+        changes.save()
 
 
 def mark_read(conv: Conversation, *, user_id: int) -> bool:
@@ -509,45 +492,14 @@ def claim(conv: Conversation, *, user_id: int) -> bool:
         return True
 
 
-def _agent_name(user_id: int | None) -> str:
-    if user_id is None:
-        return ""
-    agent = Agent.objects.filter(user_id=user_id).select_related("user").first()
-    return agent.name if agent else ""
-
-
 def change_status(
     conv: Conversation, status: Status, *, actor_id: int | None, rule: str | None = None
 ) -> None:
     """Set the status; caller checked ``actor`` may edit ``conv`` (``rule``: the name of the
-    rule that did it, ``actor_id`` None)."""
-    with transaction.atomic():
-        if conv.status == status:
-            return
-        _set_status(conv, status, actor_id=actor_id, reason="", rule=rule)
-        conv.save(update_fields=["status", "closed_at"])
-
-
-def _set_status(
-    conv: Conversation,
-    status: Status,
-    *,
-    actor_id: int | None,
-    reason: str,
-    rule: str | None = None,
-) -> None:
-    events.record(
-        EventType.CONVERSATION_STATUS,
-        mailbox_id=conv.mailbox_id,
-        conversation_id=conv.pk,
-        actor_id=actor_id,
-        before=conv.status,
-        after=status,
-        reason=reason,
-        **({"rule": rule} if rule else {}),
-    )
-    conv.status = status
-    conv.closed_at = timezone.now() if status == Status.DONE else None
+    rule that did it, ``actor_id`` None). Many at once: ``changes.Changes.status``."""
+    changes = Changes()
+    if changes.status(conv, status, actor_id=actor_id, rule=rule):
+        changes.save()
 
 
 def add_note(conv: Conversation, *, author_id: int, text: str) -> Note:
@@ -573,30 +525,18 @@ def tag_conversation(
 ) -> Tag:
     """Put the tag ``name`` on ``conv`` (made on first use); nothing if it has it already.
     ``rule``: the name of the rule that did it (``actor_id`` None)."""
-    with transaction.atomic():
-        tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
-        if not conv.tags.filter(pk=tag.pk).exists():
-            conv.tags.add(tag)
-            _record_tag(EventType.CONVERSATION_TAGGED, conv, tag, actor_id=actor_id, rule=rule)
-    return tag
+    changes = Changes()
+    changes.tag(conv, name, actor_id=actor_id, rule=rule)
+    changes.save()
+    return changes.tags[tag_key(name.strip())]
 
 
 def untag_conversation(
     conv: Conversation, tag: Tag, *, actor_id: int | None, rule: str | None = None
 ) -> None:
-    with transaction.atomic():
-        if conv.tags.filter(pk=tag.pk).exists():
-            conv.tags.remove(tag)
-            _record_tag(EventType.CONVERSATION_UNTAGGED, conv, tag, actor_id=actor_id, rule=rule)
-
-
-def _record_tag(
-    type: EventType, conv: Conversation, tag: Tag, *, actor_id: int | None, rule: str | None
-) -> None:
-    events.record(
-        type, mailbox_id=conv.mailbox_id, conversation_id=conv.pk, actor_id=actor_id,
-        tag=tag.name, **({"rule": rule} if rule else {}),
-    )  # fmt: skip
+    changes = Changes()
+    changes.untag(conv, tag.name, actor_id=actor_id, rule=rule)
+    changes.save()
 
 
 def start_outbound(

@@ -284,10 +284,13 @@ class CappedCount(Subquery):
 
 
 def rail(agent: Agent) -> list[tuple[Mailbox, int]]:
-    """The visible mailboxes with their new conversations (capped like the tabs), one query."""
+    """The visible mailboxes with their new conversations (capped like the tabs), one query.
+    Each mailbox also carries ``unassigned``: its new conversations nobody has (capped)."""
     new = Conversation.objects.filter(_tab_filter("new"), mailbox_id=OuterRef("pk"))
     capped = CappedCount(new.order_by().values("pk")[: COUNT_CAP + 1])
-    boxes = visible_mailboxes(agent).only("pk", "name", "address").annotate(new=capped)
+    nobody = new.filter(assignee__isnull=True).order_by().values("pk")[: COUNT_CAP + 1]
+    boxes = visible_mailboxes(agent).only("pk", "name", "address")
+    boxes = boxes.annotate(new=capped, unassigned=CappedCount(nobody))
     boxes = boxes.order_by("pk")
     return [(box, box.new) for box in boxes]
 

@@ -26,9 +26,15 @@ _MENTION_MARKS = ("@", "＠")
 
 
 def assigned(items: list[Event]) -> None:
-    """The new assignee is told, unless they took it themselves."""
+    """The new assignee is told, unless they took it themselves: one insert for a batch of
+    assignments by the same actor (automation's, say)."""
+    by_actor: dict[int | None, list[Tell]] = {}
     for event in items:
-        notify([event.data["after"]], Kind.ASSIGNED, about=event)
+        assert event.conversation_id is not None and event.mailbox_id is not None
+        tell = Tell(event.data["after"], event.conversation_id, event.mailbox_id)
+        by_actor.setdefault(event.actor_id, []).append(tell)
+    for actor_id, tells in by_actor.items():
+        notify_each(tells, Kind.ASSIGNED, actor_id=actor_id)
 
 
 def customer_replied(items: list[Event]) -> None:

@@ -9,7 +9,6 @@ goes through the same actions as on one conversation, so each writes its own Eve
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from madoguchi.conversations import actions
+from madoguchi.conversations.changes import Changes
 from madoguchi.conversations.models import Conversation, Status
 from madoguchi.core import params
 from madoguchi.mailboxes.queries import assignable_in, visible_mailboxes
@@ -55,17 +54,18 @@ def bulk(request: AgentRequest) -> HttpResponse:
     # "nobody" fits everywhere; anyone else (me too) by the one rule, ``assignable_in``
     boxes = {conv.mailbox_id for conv in convs}
     allowed = boxes if assignee is None else assignable_in(boxes, assignee)
-    with transaction.atomic():
-        for conv in convs:
-            if assign and conv.mailbox_id not in allowed:
-                refused += 1
-            elif assign:
-                actions.assign_conversation(conv, assignee_id=assignee, actor_id=user_id)
-            if data["status"]:
-                actions.change_status(conv, Status(data["status"]), actor_id=user_id)
-            if data["tag"]:
-                actions.tag_conversation(conv, data["tag"], actor_id=user_id)
-            changed += 1
+    changes = Changes()  # written together: a few queries however many were chosen
+    for conv in convs:
+        if assign and conv.mailbox_id not in allowed:
+            refused += 1
+        elif assign:
+            changes.assign(conv, assignee, actor_id=user_id)
+        if data["status"]:
+            changes.status(conv, Status(data["status"]), actor_id=user_id)
+        if data["tag"]:
+            changes.tag(conv, data["tag"], actor_id=user_id)
+        changed += 1
+    changes.save()
     messages.success(
         request,
         ngettext("Changed %(n)d conversation.", "Changed %(n)d conversations.", changed)

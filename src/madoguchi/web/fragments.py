@@ -2,8 +2,8 @@
 
 A tab that hears of a change (``static/madoguchi/live.js``) asks only for what it shows:
 
-- ``counts``: the rail (new per mailbox), the bell, the approvals count and, on a list,
-  its tab counts;
+- ``counts``: the rail (new per mailbox), the Unassigned count, the bell, the approvals
+  count and, on a list, its tab counts;
 - ``rows``: the list rows of the conversations the events named: each one that belongs in
   the list now, and the ids that no longer do (status or assignee changed, merged, gone);
 - ``items``: the conversation's meta, its "automated" notice, its action menus and the

@@ -1,9 +1,11 @@
 """The shell around every signed-in page: the rail of mailboxes, the bell, the approvals count,
 and what live.js must know of the event types (``core.event_types.for_script``).
 
-A context processor, so no view builds it by hand. Each value is computed only when a template
-reads it (a fragment that does not show the rail costs nothing), and the rail (the visible
-mailboxes with their new counts, one query) is read once per request for every use.
+A context processor, so no view builds it by hand. Each value is computed only when a
+template reads it (a fragment that does not show the rail costs nothing), and the rail (the
+visible mailboxes with their new counts, one query) is read once per request for every use.
+The Unassigned view's count (new conversations nobody has, as automatic assignment leaves
+them) comes with the rail's query.
 """
 
 from __future__ import annotations
@@ -48,9 +50,14 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             mailbox__in=[mb.pk for mb, _ in rail_of(request)],
         ).count()
 
+    def unassigned() -> int:
+        """New conversations nobody has, in every visible mailbox (the rail's query)."""
+        return sum(getattr(mb, "unassigned", 0) for mb, _ in rail_of(request))
+
     return {
         "live_event_types": event_types.for_script(),
         "rail": SimpleLazyObject(lambda: rail_of(request)),
+        "unassigned": SimpleLazyObject(unassigned),
         "unread": SimpleLazyObject(unread),
         "awaiting": SimpleLazyObject(awaiting),
     }

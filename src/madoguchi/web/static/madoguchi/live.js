@@ -172,7 +172,7 @@
 
   function counts() {
     return get(body.dataset.counts).then(function (doc) {
-      if (doc) swap(doc, ["rail", "bell", "approvals", "tabs"]);
+      if (doc) swap(doc, ["rail", "unassigned", "bell", "approvals", "tabs"]);
     });
   }
 
