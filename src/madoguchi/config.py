@@ -37,6 +37,12 @@ VARIABLES: dict[str, str] = {
     "MADOGUCHI_LIVE_POLL_SECONDS": "0.5",
     "MADOGUCHI_CLOCK_SECONDS": "30",
     "MADOGUCHI_LOG_LEVEL": "INFO",
+    "MADOGUCHI_ATTACHMENTS_DIR": "the blobs folder in the data dir",
+    "MADOGUCHI_ATTACHMENTS_BUCKET": "none (attachments are files)",
+    "MADOGUCHI_ATTACHMENTS_ENDPOINT_URL": "AWS S3",
+    "MADOGUCHI_ATTACHMENTS_REGION": "boto3's own",
+    "MADOGUCHI_ATTACHMENTS_ACCESS_KEY_ID": "boto3's own",
+    "MADOGUCHI_ATTACHMENTS_SECRET_ACCESS_KEY": "boto3's own",
     "MADOGUCHI_ADMIN_PASSWORD": "none (read by `madoguchi createadmin`)",
     "MADOGUCHI_IMAP_PASSWORD": "none (read by `madoguchi mailbox add`)",
     "MADOGUCHI_SMTP_PASSWORD": "none (read by `madoguchi mailbox add`)",
@@ -72,7 +78,6 @@ class Runtime:
     max_message_bytes: int
     imap_poll_seconds: int
     live_poll_seconds: float
-    blob_dir: Path
     #: Served to browsers over HTTPS (through a proxy that terminates TLS).
     https: bool = False
     #: Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDRs).
@@ -97,13 +102,18 @@ def data_dir() -> Path:
     else:
         base = os.environ.get("XDG_DATA_HOME") or "~/.local/share"
         path = Path(base).expanduser() / "madoguchi"
+    return writable_dir("MADOGUCHI_DATA_DIR", path)
+
+
+def writable_dir(name: str, path: Path) -> Path:
+    """``path``, made if missing and checked writable; else a ConfigError naming ``name``."""
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = path / ".write-test"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise ConfigError(f"MADOGUCHI_DATA_DIR: cannot write to {path}: {exc.strerror}") from exc
+        raise ConfigError(f"{name}: cannot write to {path}: {exc.strerror}") from exc
     return path.resolve()
 
 
@@ -190,6 +200,94 @@ def database(folder: Path) -> dict[str, object]:
     raise ConfigError(
         f"MADOGUCHI_DATABASE_URL: unsupported scheme {scheme!r} (use postgresql://... or sqlite:///PATH)"
     )
+
+
+#: The variables of an S3-compatible attachment store, besides the bucket.
+S3_OPTIONS = (
+    "MADOGUCHI_ATTACHMENTS_ENDPOINT_URL",
+    "MADOGUCHI_ATTACHMENTS_REGION",
+    "MADOGUCHI_ATTACHMENTS_ACCESS_KEY_ID",
+    "MADOGUCHI_ATTACHMENTS_SECRET_ACCESS_KEY",
+)
+
+
+def attachments_storage(folder: Path) -> dict[str, object]:
+    """``STORAGES["attachments"]`` (``core.blobs``): files in a folder, ``<data dir>/blobs``
+    unless ``MADOGUCHI_ATTACHMENTS_DIR`` names another (a shared volume), or objects in the
+    S3-compatible bucket ``MADOGUCHI_ATTACHMENTS_BUCKET``."""
+    bucket = env("MADOGUCHI_ATTACHMENTS_BUCKET")
+    raw_dir = env("MADOGUCHI_ATTACHMENTS_DIR")
+    if bucket is None:
+        for name in S3_OPTIONS:
+            if env(name):
+                raise ConfigError(f"{name}: set MADOGUCHI_ATTACHMENTS_BUCKET too (or neither)")
+        path = Path(raw_dir).expanduser() if raw_dir else folder / "blobs"
+        return {
+            "BACKEND": "madoguchi.core.blobs.FileStore",
+            "OPTIONS": {"location": str(writable_dir("MADOGUCHI_ATTACHMENTS_DIR", path))},
+        }
+    if raw_dir:
+        raise ConfigError(
+            "MADOGUCHI_ATTACHMENTS_DIR: attachments go to one place; "
+            "unset it or MADOGUCHI_ATTACHMENTS_BUCKET"
+        )
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": s3_options(bucket)}
+
+
+def s3_options(bucket: str) -> dict[str, object]:
+    """django-storages' S3Storage options for ``bucket``.
+
+    Without an access key boto3 finds credentials itself (``AWS_*`` variables, the file
+    ``AWS_SHARED_CREDENTIALS_FILE`` or ``~/.aws/credentials``, an instance or task role).
+    """
+    try:
+        from botocore.config import Config
+    except ImportError:
+        raise ConfigError(
+            "MADOGUCHI_ATTACHMENTS_BUCKET: S3 needs django-storages and boto3: "
+            "pip install 'madoguchi[s3]'"
+        ) from None
+    endpoint = env("MADOGUCHI_ATTACHMENTS_ENDPOINT_URL")
+    if endpoint is not None:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ConfigError(
+                "MADOGUCHI_ATTACHMENTS_ENDPOINT_URL: expected http(s)://HOST[:PORT], "
+                f"got {endpoint!r}"
+            )
+    key_id = env("MADOGUCHI_ATTACHMENTS_ACCESS_KEY_ID")
+    secret = env("MADOGUCHI_ATTACHMENTS_SECRET_ACCESS_KEY")
+    if key_id and not secret:
+        raise ConfigError(
+            "MADOGUCHI_ATTACHMENTS_SECRET_ACCESS_KEY: needed with "
+            "MADOGUCHI_ATTACHMENTS_ACCESS_KEY_ID"
+        )
+    if secret and not key_id:
+        raise ConfigError(
+            "MADOGUCHI_ATTACHMENTS_ACCESS_KEY_ID: needed with "
+            "MADOGUCHI_ATTACHMENTS_SECRET_ACCESS_KEY"
+        )
+    options: dict[str, object] = {
+        "bucket_name": bucket,
+        "endpoint_url": endpoint,
+        "region_name": env("MADOGUCHI_ATTACHMENTS_REGION"),
+        # content-addressed: a name always holds the same bytes, so no other name is sought
+        "file_overwrite": True,
+        # a download larger than this waits in a temporary file, not in memory
+        "max_memory_size": 2 * 1024 * 1024,
+        "client_config": Config(
+            signature_version="s3v4",
+            # S3-compatible servers (MinIO, Ceph, Garage) are reached by path, not by a
+            # host name per bucket; they may not know boto3's newer default checksums
+            s3={"addressing_style": "path" if endpoint else "auto"},
+            request_checksum_calculation="when_required" if endpoint else "when_supported",
+            response_checksum_validation="when_required" if endpoint else "when_supported",
+            retries={"mode": "standard"},
+        ),
+    }
+    if key_id:
+        options |= {"access_key": key_id, "secret_key": secret}
+    return options
 
 
 def sqlite(path: Path) -> dict[str, object]:

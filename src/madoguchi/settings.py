@@ -24,7 +24,6 @@ MADOGUCHI = config.Runtime(
     imap_poll_seconds=config.integer("MADOGUCHI_IMAP_POLL_SECONDS", minimum=1),
     imap_rescan_seconds=config.seconds("MADOGUCHI_IMAP_RESCAN_SECONDS", minimum=0.1),
     live_poll_seconds=config.seconds("MADOGUCHI_LIVE_POLL_SECONDS", minimum=0.05),
-    blob_dir=DATA_DIR / "blobs",
     https=config.https(_PROXIES),
     trusted_proxies=_PROXIES,
 )
@@ -48,6 +47,7 @@ INSTALLED_APPS = [
     "madoguchi.mail_in",
     "madoguchi.mail_out",
     "madoguchi.reply_templates",
+    "madoguchi.search",
     "madoguchi.notifications",
     "madoguchi.live",
     "madoguchi.automation",
@@ -93,6 +93,13 @@ TEMPLATES = [
 
 DATABASES = {"default": config.database(DATA_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Attachments (core.blobs): files in the data dir, a shared volume or an S3-compatible bucket
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "attachments": config.attachments_storage(DATA_DIR),
+}
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

@@ -124,3 +124,11 @@ def test_retry_without_ids_is_refused(cli):
     """`mail retry` needs IDs or --all."""
     proc = cli("mail", "retry")
     assert proc.returncode == 1 and "--all" in proc.stderr
+
+
+def test_reindex_rebuilds_the_search_index(cli, tmp_path):
+    cli("mailbox", "add", "support@example.jp", check=True)
+    write_mails(tmp_path / "in", 3)
+    cli("import", "--mailbox", "support@example.jp", "--quiet", str(tmp_path / "in"), check=True)
+    out = cli("reindex", check=True).stdout
+    assert "search index rebuilt: 3 messages" in out

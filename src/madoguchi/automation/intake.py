@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from madoguchi.conversations.models import Conversation, Message
+from madoguchi.conversations.queries import UNLISTED
 from madoguchi.core.models import Event
 
 
@@ -39,9 +40,13 @@ class Arrival:
 def load(items: list[Event]) -> list[Arrival]:
     """The batch's arrivals, oldest first, in two queries. A conversation is new for the
     first mail of the batch in it, unless it existed before (``reply`` in the event)."""
-    messages = Message.objects.in_bulk([e.data["message"] for e in items])
-    conversations = Conversation.objects.select_related("mailbox", "contact").in_bulk(
-        {m.conversation_id for m in messages.values()}
+    # Not what no rule reads: the HTML, the parse defects, nor the mailbox's secrets (each
+    # one decrypted per row).
+    messages = Message.objects.defer("html", "defects").in_bulk([e.data["message"] for e in items])
+    conversations = (
+        Conversation.objects.select_related("mailbox", "contact")
+        .defer(*UNLISTED)
+        .in_bulk({m.conversation_id for m in messages.values()})
     )
     arrivals, seen = [], set()
     for event in items:

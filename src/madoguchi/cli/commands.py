@@ -70,6 +70,8 @@ def register(sub: Any) -> None:
 
     _register_tick(sub)
 
+    _register_reindex(sub)
+
     p = sub.add_parser("export", help="export a mailbox's messages")
     p.add_argument("--mailbox", required=True, metavar="ADDRESS")
     p.add_argument("--format", choices=["jsonl", "mbox"], default="jsonl")
@@ -99,6 +101,19 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     migrate()
     print(f"database ready; data in {settings.DATA_DIR}")
+    return 0
+
+
+def _register_reindex(sub: Any) -> None:
+    p = sub.add_parser("reindex", help="build the search index again from what is stored")
+    p.set_defaults(handler=cmd_reindex)
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from madoguchi.search.index import rebuild
+
+    written = rebuild()
+    print(f"search index rebuilt: {written} messages, notes and tag lines")
     return 0
 
 

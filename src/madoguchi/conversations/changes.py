@@ -45,6 +45,10 @@ class _TagChange:
     tag: Tag | None = None
 
 
+#: Fields whose value lives under another attribute name.
+_ATTNAMES = {"assignee": "assignee_id"}
+
+
 def tag_key(name: str) -> str:
     """A tag's name as ``Tag`` lookups compare it (``iexact``: ASCII case only)."""
     return name.lower() if name.isascii() else name
@@ -66,6 +70,7 @@ class Changes:
         self._dirty: dict[int, tuple[Conversation, set[str]]] = {}
         self._undo: list[tuple[Conversation, str, Any]] = []
         self._names: dict[int, str] = {}
+        self._now = timezone.now()
         #: The tags ``save`` put on or took off, by ``tag_key``.
         self.tags: dict[str, Tag] = {}
 
@@ -98,7 +103,7 @@ class Changes:
             EventType.CONVERSATION_STATUS, conv, actor_id,
             before=conv.status, after=status, reason=reason, **({"rule": rule} if rule else {}),
         )  # fmt: skip
-        self._set(conv, status=status, closed_at=timezone.now() if status == Status.DONE else None)
+        self._set(conv, status=status, closed_at=self._now if status == Status.DONE else None)
         return True
 
     def assign(
@@ -186,15 +191,14 @@ class Changes:
         return self._names[user_id]
 
     def _write_fields(self, dirty: list[tuple[Conversation, set[str]]]) -> None:
-        """One UPDATE per set of changed fields (one conversation: a plain save)."""
-        groups: dict[frozenset[str], list[Conversation]] = {}
+        """One UPDATE per set of values written (a batch's rules set few distinct ones:
+        done, or sato and in progress...). Faster than ``bulk_update``'s CASE per row."""
+        groups: dict[tuple[tuple[str, Any], ...], list[int]] = {}
         for conv, fields in dirty:
-            groups.setdefault(frozenset(fields), []).append(conv)
-        for names, convs in groups.items():
-            if len(convs) == 1:
-                convs[0].save(update_fields=sorted(names))
-            else:
-                Conversation.objects.bulk_update(convs, sorted(names))
+            values = tuple(sorted((f, getattr(conv, _ATTNAMES.get(f, f))) for f in fields))
+            groups.setdefault(values, []).append(conv.pk)
+        for values, ids in groups.items():
+            Conversation.objects.filter(pk__in=ids).update(**dict(values))
 
     def _resolve(self, changes: list[_TagChange]) -> dict[str, Tag]:
         """The tags by ``tag_key`` (one query), made where a change puts one on (a query

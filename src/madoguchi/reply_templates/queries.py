@@ -192,7 +192,7 @@ def chosen_attachments(ids: Iterable[int], *, mailbox_id: int) -> Chosen:
             Q(template__mailbox__isnull=True) | Q(template__mailbox_id=mailbox_id)
         )
     }
-    found = [rows[i] for i in wanted if i in rows and blobs.path_for(rows[i].sha256).exists()]
+    found = [rows[i] for i in wanted if i in rows and blobs.exists(rows[i].sha256)]
     have = {a.pk for a in found}
     return Chosen(found, [i for i in wanted if i not in have])
 

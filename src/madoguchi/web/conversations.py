@@ -175,7 +175,7 @@ def attachment(request: AgentRequest, pk: int) -> FileResponse:
     att = queries.access_attachment(request.agent, pk)
     inline = att.content_type in INLINE_TYPES and request.GET.get("preview") == "1"
     return FileResponse(
-        blobs.path_for(att.sha256).open("rb"),
+        blobs.open(att.sha256),
         as_attachment=not inline,
         filename=att.filename,
         content_type=att.content_type if inline else "application/octet-stream",

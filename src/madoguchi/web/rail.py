@@ -22,6 +22,8 @@ from madoguchi.core import event_types
 from madoguchi.mail_out.models import OutboxStatus
 from madoguchi.mailboxes.models import Mailbox
 from madoguchi.notifications.models import Notification
+from madoguchi.search.query import parse
+from madoguchi.search.saved import saved_searches
 from madoguchi.web.current import current_agent
 
 
@@ -55,6 +57,10 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         return sum(getattr(mb, "unassigned", 0) for mb, _ in rail_of(request))
 
     return {
+        "saved_searches": SimpleLazyObject(lambda: saved_searches(agent.user_id)),
+        "search_q": request.GET.get("q", "")[:500] if request.method == "GET" else "",
+        # The searched words a page marks (a result links to its conversation with ?q=).
+        "needles": parse(request.GET["q"]).needles if request.GET.get("q") else [],
         "live_event_types": event_types.for_script(),
         "rail": SimpleLazyObject(lambda: rail_of(request)),
         "unassigned": SimpleLazyObject(unassigned),

@@ -348,10 +348,10 @@ def file_download(request: AgentRequest, template_id: int, file_id: int) -> File
     agent = queries.require_template_manager(request.agent)
     template = queries.access_template(agent, template_id)
     attachment = template.attachments.filter(pk=file_id).first()
-    if attachment is None or not blobs.path_for(attachment.sha256).exists():
+    if attachment is None or not blobs.exists(attachment.sha256):
         raise Http404("no such file")
     return FileResponse(
-        blobs.path_for(attachment.sha256).open("rb"), as_attachment=True,
+        blobs.open(attachment.sha256), as_attachment=True,
         filename=attachment.filename, content_type="application/octet-stream",
     )  # fmt: skip
 
@@ -444,7 +444,7 @@ def _rendered(
     box, conv = _where(request, pk, mailbox_id)
     template = queries.usable_template(box, template_id)
     values = values_for(conv, mailbox_id=box, agent_user_id=request.agent.user_id)
-    files = [a for a in template.attachments.all() if blobs.path_for(a.sha256).exists()]
+    files = [a for a in template.attachments.all() if blobs.exists(a.sha256)]
     return JsonResponse({
         "id": template.pk, "name": template.name,
         "subject": fill(template.subject, values), "text": fill(template.body, values),

@@ -103,4 +103,5 @@ urlpatterns = [
     path("", include("madoguchi.web.reply_templates_urls")),
     path("", include("madoguchi.web.hours_urls")),
     path("", include("madoguchi.web.triage_urls")),
+    path("", include("madoguchi.web.search_urls")),
 ]

@@ -135,3 +135,29 @@ def count_label(n: int) -> str:
     from madoguchi.conversations.queries import COUNT_CAP
 
     return f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
+
+
+@register.filter(needs_autoescape=True)
+def highlight(text: str, needles: list[str] | None, autoescape: bool = True) -> str:
+    """``linebreaksbr`` with the searched words (``?q=`` of the page) marked."""
+    from django.template.defaultfilters import linebreaksbr
+    from django.utils.html import escape
+    from django.utils.safestring import mark_safe
+
+    from madoguchi.search.snippets import mark
+
+    if not needles:
+        return linebreaksbr(text, autoescape)
+    html = "".join(
+        f"<mark>{escape(p.text)}</mark>" if p.marked else str(escape(p.text))
+        for p in mark(str(text), needles)
+    )
+    return mark_safe(html.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>"))  # noqa: S308 (escaped above)
+
+
+@register.filter
+def matches(text: str, needles: list[str] | None) -> bool:
+    """Whether ``text`` holds one of the searched words (a quoted part opens for it)."""
+    from madoguchi.search.snippets import spans
+
+    return bool(needles) and bool(spans(str(text), needles or []))

@@ -62,6 +62,7 @@
       case "r": focus("id_text"); break;
       case "n": focus("id_note"); break;
       case "x": toggle(); break;
+      case "/": focus("search-q"); break;
       case "?": if (help) help.hidden = !help.hidden; break;
       case "Escape": if (help) help.hidden = true; break;
       default: return;

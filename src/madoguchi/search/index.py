@@ -1,0 +1,179 @@
+"""Keeps the search index current, in the transaction of each change (``core.events``
+observers): new mail is searchable as soon as its batch commits.
+
+- ``message.received`` (a whole ingest batch at once) and ``message.queued`` (our replies):
+  an entry per message — subject; sender name and address; recipients; the text (quoted
+  parts too) and the attachment names;
+- ``note.added``: an entry per note;
+- ``conversation.tagged`` / ``untagged``: the conversation's tags entry written again;
+- ``conversation.merged``: the source's entries move to the target (before the source and
+  whatever still points at it are deleted).
+
+Deleting a message, a note or a conversation deletes its entries (foreign keys). ``rebuild``
+indexes what is stored (``madoguchi reindex``), in batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from django.db import transaction
+
+from madoguchi.conversations.models import Attachment, Conversation, Message, Note
+from madoguchi.core import events
+from madoguchi.core.event_types import EventType
+from madoguchi.core.models import Event
+from madoguchi.search.models import Entry, EntryKind
+from madoguchi.search.text import tokens
+
+#: Messages (or notes) loaded and written at once by ``rebuild``.
+BATCH = 500
+
+
+def _addresses(items: object) -> str:
+    """Names and addresses of a stored address list (``[{"name":…, "email":…}]`` or
+    ``[[name, email]]``)."""
+    out: list[str] = []
+    if isinstance(items, list):
+        for item in items:
+            if isinstance(item, dict):
+                out += [str(item.get("name") or ""), str(item.get("email") or "")]
+            elif isinstance(item, list | tuple):
+                out += [str(part) for part in item]
+            else:
+                out.append(str(item))
+    return " ".join(p for p in out if p)
+
+
+def message_entries(messages: list[Message]) -> list[Entry]:
+    """Unsaved entries for ``messages`` (one query for their attachment names)."""
+    names: dict[int, list[str]] = {}
+    files = Attachment.objects.filter(message__in=[m.pk for m in messages], inline=False)
+    for message_id, filename in files.values_list("message_id", "filename"):
+        names.setdefault(message_id, []).append(filename)
+    return [
+        Entry(
+            conversation_id=m.conversation_id,
+            mailbox_id=m.mailbox_id,
+            message_id=m.pk,
+            kind=EntryKind.MESSAGE,
+            at=m.received_at,
+            subject=tokens(m.subject),
+            sender=tokens(f"{m.from_name} {m.from_email}"),
+            recipients=tokens(f"{_addresses(m.to)} {_addresses(m.cc)}"),
+            body=tokens("\n".join([m.text, *names.get(m.pk, [])])),
+        )
+        for m in messages
+    ]
+
+
+def note_entries(notes: list[Note]) -> list[Entry]:
+    return [
+        Entry(
+            conversation_id=n.conversation_id,
+            mailbox_id=n.conversation.mailbox_id,
+            note_id=n.pk,
+            kind=EntryKind.NOTE,
+            at=n.created_at,
+            body=tokens(n.text),
+        )
+        for n in notes
+    ]
+
+
+def index_messages(ids: Iterable[int]) -> None:
+    """Index these messages (again: an entry already there is replaced)."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return
+    Entry.objects.filter(message_id__in=wanted).delete()
+    Entry.objects.bulk_create(message_entries(list(Message.objects.filter(pk__in=wanted))))
+
+
+def index_notes(ids: Iterable[int]) -> None:
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return
+    Entry.objects.filter(note_id__in=wanted).delete()
+    notes = Note.objects.filter(pk__in=wanted).select_related("conversation")
+    Entry.objects.bulk_create(note_entries(list(notes)))
+
+
+def index_tags(conversation_ids: Iterable[int]) -> None:
+    """Write the tags entries of these conversations again (none for a conversation
+    without tags)."""
+    wanted = list(dict.fromkeys(conversation_ids))
+    if not wanted:
+        return
+    Entry.objects.filter(conversation_id__in=wanted, kind=EntryKind.TAGS).delete()
+    names: dict[int, list[str]] = {}
+    through = Conversation.tags.through.objects.filter(conversation_id__in=wanted)
+    for conv_id, name in through.values_list("conversation_id", "tag__name"):
+        names.setdefault(conv_id, []).append(name)
+    convs = Conversation.objects.filter(pk__in=list(names)).values_list(
+        "pk", "mailbox_id", "created_at"
+    )
+    Entry.objects.bulk_create(
+        Entry(conversation_id=pk, mailbox_id=box, kind=EntryKind.TAGS, at=at,
+              body=tokens(" ".join(names[pk])))
+        for pk, box, at in convs
+    )  # fmt: skip
+
+
+def _messages(items: list[Event]) -> None:
+    index_messages(e.data["message"] for e in items)
+
+
+def _notes(items: list[Event]) -> None:
+    index_notes(e.data["note"] for e in items)
+
+
+def _tags(items: list[Event]) -> None:
+    index_tags(e.conversation_id for e in items if e.conversation_id is not None)
+
+
+def _merged(items: list[Event]) -> None:
+    for event in items:
+        source, target = event.data["merged"], event.conversation_id
+        assert target is not None
+        Entry.objects.filter(conversation_id=source, kind=EntryKind.TAGS).delete()
+        mailbox = Conversation.objects.filter(pk=target).values_list("mailbox_id", flat=True)
+        Entry.objects.filter(conversation_id=source).update(
+            conversation_id=target, mailbox_id=mailbox[:1]
+        )
+    index_tags(e.conversation_id for e in items if e.conversation_id is not None)
+
+
+def register() -> None:
+    events.observe([EventType.MESSAGE_RECEIVED, EventType.MESSAGE_QUEUED], _messages)
+    events.observe([EventType.NOTE_ADDED], _notes)
+    events.observe([EventType.CONVERSATION_TAGGED, EventType.CONVERSATION_UNTAGGED], _tags)
+    events.observe([EventType.CONVERSATION_MERGED], _merged)
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), BATCH):
+        yield ids[start : start + BATCH]
+
+
+def rebuild(*, progress: object = None) -> int:
+    """Index everything stored again (``madoguchi reindex``); how many entries it wrote.
+    Each batch is its own transaction: mail keeps arriving meanwhile."""
+    written = 0
+    message_ids = list(Message.objects.order_by("pk").values_list("pk", flat=True))
+    for chunk in _chunks(message_ids):
+        with transaction.atomic():
+            index_messages(chunk)
+        written += len(chunk)
+    note_ids = list(Note.objects.order_by("pk").values_list("pk", flat=True))
+    for chunk in _chunks(note_ids):
+        with transaction.atomic():
+            index_notes(chunk)
+        written += len(chunk)
+    tagged = Conversation.tags.through.objects.values_list("conversation_id", flat=True)
+    conv_ids = sorted(set(tagged))
+    for chunk in _chunks(conv_ids):
+        with transaction.atomic():
+            index_tags(chunk)
+        written += len(chunk)
+    return written

@@ -1,0 +1,233 @@
+"""Run a search for an agent: only their mailboxes, newest first or by relevance, bounded.
+
+Words go to the database's full-text index (``backends``), which returns matching entries
+newest first in chunks; each chunk's conversations are then filtered by the operators that
+belong to the conversation (status, assignee, tag, unread, attachment) in one query, until
+a page is full. A search reads at most ``MAX_SCAN`` entries per page: a filter that leaves
+almost nothing of a common word ends with "search further" (``Results.more``), never with
+an unbounded scan. A query of operators alone is a filtered list of conversations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from madoguchi.accounts.models import Agent
+from madoguchi.conversations.models import Attachment, Conversation, Status
+from madoguchi.mailboxes.queries import visible_mailboxes
+from madoguchi.search import backends
+from madoguchi.search.models import Entry
+from madoguchi.search.query import Query, parse
+from madoguchi.search.text import fold
+
+PAGE = 50
+CHUNK = 200
+MAX_SCAN = 20_000
+#: Relevance ranks the newest matches only (a common word has hundreds of thousands).
+RELEVANCE_POOL = 2_000
+ORDERS = ("newest", "relevance")
+
+_STATUS_WORDS = {
+    **{s.value: s.value for s in Status},
+    **{fold(s.label): s.value for s in Status},
+    "in progress": Status.OPEN.value,
+    "on hold": Status.HOLD.value,
+    "未対応": Status.NEW.value,
+}
+
+
+@dataclass
+class Hit:
+    conversation: Conversation
+    #: The newest matching entry of the conversation (None: an operators-only search).
+    entry: Entry | None = None
+
+
+@dataclass
+class Results:
+    query: Query
+    hits: list[Hit] = field(default_factory=list)
+    #: Where the next page starts (``?after=``), None on the last page.
+    next_cursor: int | None = None
+    #: The page stopped at ``MAX_SCAN`` entries read: there may be more further back.
+    more: bool = False
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def search(agent: Agent, raw: str, *, cursor: int | None = None, order: str = "newest") -> Results:
+    query = parse(raw)
+    results = Results(query, errors=list(query.errors))
+    if query.empty:
+        return results
+    boxes = _mailboxes(agent, query, results)
+    if not boxes:
+        return results
+    if not query.has_text:
+        return _operators_only(agent, query, boxes, cursor, results)
+    if order == "relevance":
+        return _by_relevance(agent, query, boxes, results)
+    return _newest(agent, query, boxes, cursor, results)
+
+
+def _mailboxes(agent: Agent, query: Query, results: Results) -> list[int]:
+    boxes = list(visible_mailboxes(agent).values_list("pk", "name", "address"))
+    if query.mailbox:
+        wanted = [fold(m) for m in query.mailbox]
+        boxes = [b for b in boxes if any(w in fold(b[1]) or w in fold(b[2]) for w in wanted)]
+        if not boxes:
+            results.errors.append(("mailbox", ", ".join(query.mailbox)))
+    return [pk for pk, _, _ in boxes]
+
+
+def _conversation_filter(agent: Agent, query: Query, results: Results) -> Q:
+    where = Q()
+    if query.status:
+        known = [_STATUS_WORDS.get(fold(s)) for s in query.status]
+        for word, value in zip(query.status, known, strict=True):
+            if value is None:
+                results.errors.append(("status", word))
+        where &= Q(status__in=[v for v in known if v])
+    if query.assignee:
+        where &= _assignee(agent, query.assignee, results)
+    for tag in query.tag:
+        where &= Q(tags__name__iexact=tag)
+    if query.unread:
+        where &= Q(unread=True)
+    if query.has_attachment:
+        files = Attachment.objects.filter(message__conversation=OuterRef("pk"), inline=False)
+        where &= Q(Exists(files))
+    return where
+
+
+def _assignee(agent: Agent, words: list[str], results: Results) -> Q:
+    either = Q()
+    for word in words:
+        folded = fold(word)
+        if folded in ("me", "自分", "私"):
+            either |= Q(assignee_id=agent.user_id)
+        elif folded in ("none", "nobody", "なし", "未割り当て", "担当者なし"):
+            either |= Q(assignee__isnull=True)
+        else:
+            users = Agent.objects.filter(
+                Q(user__username__iexact=word) | Q(display_name__icontains=word)
+            ).values_list("user_id", flat=True)
+            found = list(users[:20])
+            if not found:
+                results.errors.append(("assignee", word))
+            either |= Q(assignee_id__in=found)
+    return either
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _at_range(query: Query) -> tuple[datetime | None, datetime | None]:
+    """``after:`` the day itself counts; ``before:`` the day itself does not."""
+    start = _day_start(query.after) if query.after else None
+    end = _day_start(query.before) if query.before else None
+    return start, end
+
+
+def _newest(
+    agent: Agent, query: Query, boxes: list[int], cursor: int | None, results: Results
+) -> Results:
+    where = _conversation_filter(agent, query, results)
+    start, end = _at_range(query)
+    match = backends.match_expression(query)
+    first: dict[int, int] = {}  # conversation -> its newest matching entry on this page
+    scanned, below = 0, cursor
+    while len(first) <= PAGE and scanned < MAX_SCAN:
+        rows = backends.matching(match, boxes, below=below, start=start, end=end, limit=CHUNK)
+        if not rows:
+            break
+        scanned += len(rows)
+        below = rows[-1][0]
+        fresh: dict[int, int] = {}
+        for entry_id, conv_id in rows:
+            if conv_id not in first and conv_id not in fresh:
+                fresh[conv_id] = entry_id
+        if cursor is not None and fresh:  # shown on an earlier page: a newer entry matched
+            shown = backends.conversations_matching(
+                match, list(fresh), at_least=cursor, start=start, end=end
+            )
+            for conv_id in shown:
+                fresh.pop(conv_id, None)
+        kept = _filtered(fresh, where)
+        first.update((c, e) for c, e in fresh.items() if c in kept)
+        if len(rows) < CHUNK:
+            break
+    else:
+        results.more = scanned >= MAX_SCAN and len(first) <= PAGE
+    ordered = sorted(first.items(), key=lambda item: -item[1])
+    if len(ordered) > PAGE:
+        results.next_cursor = ordered[PAGE - 1][1]
+        ordered = ordered[:PAGE]
+    elif results.more:
+        results.next_cursor = below
+    results.hits = _hits(ordered)
+    return results
+
+
+def _filtered(fresh: dict[int, int], where: Q) -> set[int]:
+    if not fresh:
+        return set()
+    if not where:
+        return set(fresh)
+    rows = Conversation.objects.filter(where, pk__in=list(fresh)).values_list("pk", flat=True)
+    return set(rows.distinct())
+
+
+def _hits(ordered: list[tuple[int, int]]) -> list[Hit]:
+    convs = Conversation.objects.select_related("mailbox", "assignee", "contact").in_bulk(
+        [c for c, _ in ordered]
+    )
+    entries = Entry.objects.select_related("message", "note").in_bulk([e for _, e in ordered])
+    return [Hit(convs[c], entries.get(e)) for c, e in ordered if c in convs]
+
+
+def _by_relevance(agent: Agent, query: Query, boxes: list[int], results: Results) -> Results:
+    where = _conversation_filter(agent, query, results)
+    start, end = _at_range(query)
+    ranked = backends.ranked(
+        backends.match_expression(query), boxes, start=start, end=end, limit=RELEVANCE_POOL
+    )
+    best: dict[int, tuple[float, int]] = {}
+    for entry_id, conv_id, score in ranked:
+        if conv_id not in best or score > best[conv_id][0]:
+            best[conv_id] = (score, entry_id)
+    kept = _filtered({c: e for c, (_, e) in best.items()}, where)
+    ordered = sorted(
+        ((c, e) for c, (s, e) in best.items() if c in kept),
+        key=lambda item: (-best[item[0]][0], -item[1]),
+    )
+    results.hits = _hits(ordered[:PAGE])
+    results.more = len(ranked) >= RELEVANCE_POOL
+    return results
+
+
+def _operators_only(
+    agent: Agent, query: Query, boxes: list[int], cursor: int | None, results: Results
+) -> Results:
+    rows: QuerySet[Conversation] = Conversation.objects.filter(
+        _conversation_filter(agent, query, results), mailbox_id__in=boxes
+    )
+    start, end = _at_range(query)
+    if start:
+        rows = rows.filter(last_activity_at__gte=start)
+    if end:
+        rows = rows.filter(last_activity_at__lt=end)
+    if cursor is not None:
+        rows = rows.filter(pk__lt=cursor)
+    page = list(
+        rows.select_related("mailbox", "assignee", "contact").distinct().order_by("-pk")[: PAGE + 1]
+    )
+    if len(page) > PAGE:
+        page = page[:PAGE]
+        results.next_cursor = page[-1].pk
+    results.hits = [Hit(conv) for conv in page]
+    return results

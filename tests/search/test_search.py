@@ -1,0 +1,205 @@
+"""Search through real intake on the database under test (SQLite FTS5 or PostgreSQL):
+Japanese terms of one, two and three characters, folding, the operators, permissions,
+paging, notes, tags and merges."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from madoguchi.accounts.models import Agent, Role
+from madoguchi.conversations import actions
+from madoguchi.conversations.models import Conversation, Status
+from madoguchi.mailboxes.models import Mailbox
+from madoguchi.search import queries
+from madoguchi.search.index import rebuild
+from madoguchi.search.models import Entry
+from tests.factories import make_agent, make_conversation, make_mailbox
+from tests.mail_in.helpers import deliver
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def support() -> Mailbox:
+    return make_mailbox("support@example.jp", name="サポート窓口")
+
+
+@pytest.fixture
+def sales() -> Mailbox:
+    return make_mailbox("sales@example.jp", name="営業")
+
+
+@pytest.fixture
+def sato(support: Mailbox) -> Agent:
+    return make_agent("sato", mailboxes=[support], display_name="佐藤 花子")
+
+
+def conv(mailbox: Mailbox, subject: str, body: str = "本文です。\n", **mail: Any) -> Conversation:
+    return make_conversation(mailbox, subject=subject, body=body, **mail)
+
+
+def found(agent: Agent, q: str, **kw: Any) -> list[str]:
+    return [hit.conversation.subject for hit in queries.search(agent, q, **kw).hits]
+
+
+def test_japanese_terms_of_one_two_and_three_characters(support: Mailbox, sato: Agent) -> None:
+    conv(support, "東京都庁への納品", message_id="a@x")
+    conv(support, "京都の展示会", message_id="b@x")
+    conv(support, "大阪の件", body="東の倉庫から出荷します。\n", message_id="c@x")
+    assert found(sato, "東京") == ["東京都庁への納品"]
+    assert sorted(found(sato, "京都")) == ["京都の展示会", "東京都庁への納品"]
+    assert found(sato, "東京都") == ["東京都庁への納品"]
+    assert found(sato, "納期") == []
+    assert sorted(found(sato, "東")) == ["大阪の件", "東京都庁への納品"]
+    assert found(sato, "庁") == ["東京都庁への納品"]  # the last character of a run
+
+
+def test_english_words_match_by_prefix_and_case(support: Mailbox, sato: Agent) -> None:
+    conv(support, "Invoice for November", message_id="a@x")
+    conv(support, "Inventory check", message_id="b@x")
+    assert found(sato, "invoice") == ["Invoice for November"]
+    assert sorted(found(sato, "INV")) == ["Inventory check", "Invoice for November"]
+    assert found(sato, '"inv"') == []  # quoted: the whole word
+
+
+def test_width_and_kana_forms_fold(support: Mailbox, sato: Agent) -> None:
+    conv(support, "ｶﾀｶﾅの件名 ＡＢＣ商事", message_id="a@x")
+    assert found(sato, "カタカナ") == ["ｶﾀｶﾅの件名 ＡＢＣ商事"]
+    assert found(sato, "abc商事") == ["ｶﾀｶﾅの件名 ＡＢＣ商事"]
+    assert found(sato, "ａｂｃ") == ["ｶﾀｶﾅの件名 ＡＢＣ商事"]
+
+
+def test_phrases_and_all_words(support: Mailbox, sato: Agent) -> None:
+    conv(support, "請求書の再発行", body="お世話になっております。\n", message_id="a@x")
+    conv(support, "再発行のお願い", body="請求書ではなく領収書です。\n", message_id="b@x")
+    assert sorted(found(sato, "請求書 再発行")) == ["再発行のお願い", "請求書の再発行"]
+    assert found(sato, '"請求書の再発行"') == ["請求書の再発行"]
+    assert found(sato, "「請求書の再発行」") == ["請求書の再発行"]
+
+
+def test_only_the_agents_mailboxes(support: Mailbox, sales: Mailbox, sato: Agent) -> None:
+    conv(support, "見積のお願い", message_id="a@x")
+    conv(sales, "見積の再送", message_id="b@x")
+    assert found(sato, "見積") == ["見積のお願い"]
+    admin = make_agent("admin", role=Role.ADMIN)
+    assert sorted(found(admin, "見積")) == ["見積のお願い", "見積の再送"]
+    assert found(admin, "見積 mailbox:営業") == ["見積の再送"]
+    assert found(sato, "見積 mailbox:営業") == []  # not one of theirs
+
+
+def test_sender_recipient_and_subject_operators(support: Mailbox, sato: Agent) -> None:
+    conv(support, "納期の確認", sender="山田 太郎 <yamada@tokyo-shoji.example>", message_id="a@x")
+    conv(support, "山田様の件", sender="Suzuki <suzuki@osaka.example>", message_id="b@x")
+    assert found(sato, "from:山田") == ["納期の確認"]
+    assert found(sato, "from:tokyo-shoji.example") == ["納期の確認"]
+    assert sorted(found(sato, "山田")) == ["山田様の件", "納期の確認"]
+    assert found(sato, "subject:山田") == ["山田様の件"]
+    assert sorted(found(sato, "to:support")) == ["山田様の件", "納期の確認"]
+
+
+def test_conversation_operators(support: Mailbox, sato: Agent) -> None:
+    first = conv(support, "請求書A", message_id="a@x")
+    second = conv(support, "請求書B", message_id="b@x")
+    conv(support, "請求書C", message_id="c@x")
+    actions.assign_conversation(first, assignee_id=sato.user_id, actor_id=sato.user_id)
+    actions.mark_read(first, user_id=sato.user_id)
+    actions.change_status(second, Status.DONE, actor_id=None)
+    actions.tag_conversation(second, "VIP", actor_id=None)
+    assert found(sato, "請求書 assignee:me") == ["請求書A"]
+    assert sorted(found(sato, "請求書 assignee:none")) == ["請求書B", "請求書C"]
+    assert found(sato, "請求書 status:done") == ["請求書B"]
+    assert found(sato, "請求書 status:対応完了") == ["請求書B"]
+    assert found(sato, "請求書 tag:vip") == ["請求書B"]
+    assert found(sato, "tag:VIP") == ["請求書B"]  # operators alone
+    assert found(sato, "vip") == ["請求書B"]  # the tag's own words
+    assert sorted(found(sato, "is:unread")) == ["請求書B", "請求書C"]
+
+
+def test_attachments_by_name_and_operator(support: Mailbox, sato: Agent) -> None:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "a@customer.example", "support@example.jp", "資料"
+    msg["Message-ID"] = "<att@x>"
+    msg.set_content("添付をご確認ください。\n")
+    msg.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="見積書.pdf")
+    deliver(support, msg.as_bytes())
+    conv(support, "資料なし", message_id="b@x")
+    assert found(sato, "見積書") == ["資料"]
+    assert found(sato, "資料 has:attachment") == ["資料"]
+
+
+def test_dates(support: Mailbox, sato: Agent) -> None:
+    conv(support, "古い件", message_id="a@x")
+    results = queries.search(sato, "件 before:2000-01-01")
+    assert results.hits == [] and not results.errors
+    assert found(sato, "件 after:2000/01/01") == ["古い件"]
+    assert queries.search(sato, "件 before:someday").errors == [("date", "before:someday")]
+
+
+def test_notes_are_searched(support: Mailbox, sato: Agent) -> None:
+    c = conv(support, "問い合わせ", message_id="a@x")
+    actions.add_note(c, author_id=sato.user_id, text="折り返し電話済み")
+    (hit,) = queries.search(sato, "電話").hits
+    assert hit.conversation == c and hit.entry is not None and hit.entry.note is not None
+
+
+def test_newest_first_and_paging_without_repeats(
+    support: Mailbox, sato: Agent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "PAGE", 2)
+    monkeypatch.setattr(queries, "CHUNK", 3)
+    for i in range(5):
+        conv(support, f"在庫 {i}", message_id=f"s{i}@x")
+    # an older conversation gets a new matching message: it moves to the top, once
+    deliver(support, _reply("在庫 0 の続き", "s0@x"))
+    seen: list[str] = []
+    cursor = None
+    for _ in range(5):
+        page = queries.search(sato, "在庫", cursor=cursor)
+        seen += [hit.conversation.subject for hit in page.hits]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == ["在庫 0", "在庫 4", "在庫 3", "在庫 2", "在庫 1"]
+
+
+def _reply(subject: str, parent: str) -> bytes:
+    from tests.mailmaker import make_mail
+
+    return make_mail(subject=subject, in_reply_to=parent, message_id=f"r-{parent}")
+
+
+def test_relevance_puts_the_subject_first(support: Mailbox, sato: Agent) -> None:
+    conv(support, "ご相談", body="納品の日程について\n", message_id="a@x")
+    conv(support, "納品について", message_id="b@x")
+    conv(support, "別件", message_id="c@x")
+    assert found(sato, "納品", order="relevance") == ["納品について", "ご相談"]
+
+
+def test_merged_conversations_keep_their_entries(support: Mailbox, sato: Agent) -> None:
+    target = conv(support, "統合先", message_id="t@x")
+    source = conv(support, "統合元の話", message_id="s@x")
+    actions.tag_conversation(source, "移動", actor_id=None)
+    actions.merge_into(target.pk, [source.pk], parent_id="")
+    (hit,) = queries.search(sato, "統合元").hits
+    assert hit.conversation.pk == target.pk
+    assert found(sato, "tag:移動") == ["統合先"]
+    assert found(sato, "移動") == ["統合先"]
+
+
+def test_rebuild_writes_the_same_index(support: Mailbox, sato: Agent) -> None:
+    conv(support, "再索引", message_id="a@x")
+    Entry.objects.all().delete()
+    assert found(sato, "索引") == []
+    assert rebuild() == 1
+    assert found(sato, "索引") == ["再索引"]
+
+
+def test_what_cannot_be_read_is_said_not_raised(support: Mailbox, sato: Agent) -> None:
+    conv(support, "件名", message_id="a@x")
+    for q in ['"', "「", "from:", "status:bogus 件名", "is:what", "has:cat", '"*"', "NEAR(",
+              "a AND OR b", "'; DROP TABLE x", "\x00", "件名 " * 100, "x" * 5000]:  # fmt: skip
+        queries.search(sato, q)  # no exception
+    assert queries.search(sato, "status:bogus 件名").errors == [("status", "bogus")]
