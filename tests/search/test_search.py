@@ -203,3 +203,22 @@ def test_what_cannot_be_read_is_said_not_raised(support: Mailbox, sato: Agent) -
               "a AND OR b", "'; DROP TABLE x", "\x00", "件名 " * 100, "x" * 5000]:  # fmt: skip
         queries.search(sato, q)  # no exception
     assert queries.search(sato, "status:bogus 件名").errors == [("status", "bogus")]
+
+
+def test_our_replies_are_searched_and_an_approvers_edit_too(support: Mailbox, sato: Agent) -> None:
+    from madoguchi.mail import Address
+    from madoguchi.mail_out import actions as outbox
+    from madoguchi.mailboxes.actions import update_mailbox
+
+    c = conv(support, "見積のご依頼", message_id="a@x")
+    update_mailbox(support, replies_need_approval=True)
+    boss = make_agent("boss", role=Role.MANAGER, mailboxes=[support])
+    reply = outbox.queue_reply(
+        c,
+        author=sato.user,
+        text="御見積書を添付いたします。",
+        to=[Address("", "a@customer.example")],
+    )
+    assert found(sato, "御見積書") == ["見積のご依頼"]
+    outbox.approve(reply, reviewer=boss.user, text="改訂版の御見積書をお送りします。")
+    assert found(sato, "改訂版") == ["見積のご依頼"]

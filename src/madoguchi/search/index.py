@@ -1,9 +1,10 @@
 """Keeps the search index current, in the transaction of each change (``core.events``
 observers): new mail is searchable as soon as its batch commits.
 
-- ``message.received`` (a whole ingest batch at once) and ``message.queued`` (our replies):
+- ``message.received`` (a whole ingest batch at once), ``message.queued`` and
+  ``approval.requested`` (our replies, sent or waiting for approval):
   an entry per message — subject; sender name and address; recipients; the text (quoted
-  parts too) and the attachment names;
+  parts too) and the attachment names; ``approval.approved`` with an edit: written again;
 - ``note.added``: an entry per note;
 - ``conversation.tagged`` / ``untagged``: the conversation's tags entry written again;
 - ``conversation.merged``: the source's entries move to the target (before the source and
@@ -124,6 +125,11 @@ def _messages(items: list[Event]) -> None:
     index_messages(e.data["message"] for e in items)
 
 
+def _edited(items: list[Event]) -> None:
+    """A reviewer edited a reply while approving it: its text changed."""
+    index_messages(e.data["message"] for e in items if e.data.get("edited"))
+
+
 def _notes(items: list[Event]) -> None:
     index_notes(e.data["note"] for e in items)
 
@@ -145,7 +151,11 @@ def _merged(items: list[Event]) -> None:
 
 
 def register() -> None:
-    events.observe([EventType.MESSAGE_RECEIVED, EventType.MESSAGE_QUEUED], _messages)
+    events.observe(
+        [EventType.MESSAGE_RECEIVED, EventType.MESSAGE_QUEUED, EventType.APPROVAL_REQUESTED],
+        _messages,
+    )
+    events.observe([EventType.APPROVAL_APPROVED], _edited)
     events.observe([EventType.NOTE_ADDED], _notes)
     events.observe([EventType.CONVERSATION_TAGGED, EventType.CONVERSATION_UNTAGGED], _tags)
     events.observe([EventType.CONVERSATION_MERGED], _merged)
