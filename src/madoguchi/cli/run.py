@@ -6,6 +6,12 @@ every ``MADOGUCHI_CLOCK_SECONDS`` in a thread of its own.
 ``all`` runs every role in one process for a small team on SQLite: the web server in the
 main thread, the task worker, the SMTP and LMTP listeners and the IMAP supervisor (one
 watcher per mailbox with an IMAP account, following the admin's changes) in threads.
+
+Each role may run in several processes, on several machines, over one PostgreSQL database
+(docs/deploy.md): web processes follow one event table, workers claim each task once
+(django-tasks-db), listeners only store and commit, and IMAP processes share the mailboxes
+by lease (``mail_in.watchers``; ``--imap-lease-seconds`` is how long a crashed process
+keeps its mailboxes).
 """
 
 from __future__ import annotations
@@ -41,7 +47,25 @@ def register(sub: Any) -> None:
         help="start even though the web server listens beyond this machine while the demo "
         "passwords work (anyone who can reach it can sign in as the demo admin)",
     )
+    p.add_argument(
+        "--imap-lease-seconds",
+        type=_lease_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="imap role: how long a mailbox stays with a process that stopped renewing its "
+        "lease (crashed) before another IMAP process takes it over (default: 30)",
+    )
     p.set_defaults(handler=cmd_run)
+
+
+def _lease_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from None
+    if not 1 <= seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 3600 seconds, got {value}")
+    return seconds
 
 
 DEMO_BANNER = """\
@@ -74,7 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             _guard_demo_bind(roles, forced=args.allow_demo_on_network, why=why)
         if "web" in roles:
             _first_run_hint()
-    return serve(roles)
+    return serve(roles, lease_seconds=args.imap_lease_seconds)
 
 
 def _first_run_hint() -> None:
@@ -147,13 +171,22 @@ def build_worker(*, batch: bool = False, interval: float = 0.2) -> Any:
 
 
 def _worker(stop: threading.Event) -> threading.Thread:
+    from django.db import close_old_connections
+
     from madoguchi.mail_in.actions import ingest_pending
 
     worker = build_worker()
 
     def loop() -> None:
         ingest_pending()  # mail stored before a crash whose task never ran
-        worker.run()
+        log.info("worker %s: taking tasks", worker.worker_id)
+        while worker.running:
+            try:
+                worker.run()
+            except Exception:  # the database away, or still locked after its timeout
+                log.exception("worker %s: cannot take tasks; trying again", worker.worker_id)
+                close_old_connections()
+                stop.wait(5)
 
     def stopper() -> None:
         stop.wait()
@@ -209,11 +242,14 @@ def _listeners(roles: list[str]) -> list[Any]:
     return started
 
 
-def _imap(stop: threading.Event, only: int | None = None) -> Supervisor:
-    """Start the IMAP supervisor (``mail_in.watchers``); ``only``: watch that mailbox alone."""
+def _imap(
+    stop: threading.Event, only: int | None = None, lease_seconds: float | None = None
+) -> Supervisor:
+    """Start the IMAP supervisor (``mail_in.watchers``); ``only``: watch that mailbox alone;
+    ``lease_seconds``: the length of its leases (default ``watchers.LEASE_SECONDS``)."""
     from django.conf import settings
 
-    from madoguchi.mail_in.watchers import Supervisor
+    from madoguchi.mail_in.watchers import LEASE_SECONDS, Supervisor
 
     conf = settings.MADOGUCHI
     supervisor = Supervisor(
@@ -221,13 +257,17 @@ def _imap(stop: threading.Event, only: int | None = None) -> Supervisor:
         poll_seconds=conf.imap_poll_seconds,
         rescan_seconds=conf.imap_rescan_seconds,
         only=only,
+        lease_seconds=lease_seconds or LEASE_SECONDS,
     )
     supervisor.start()
     return supervisor
 
 
-def serve(roles: list[str], *, imap_only: int | None = None) -> int:
-    """Run ``roles`` until stopped; ``imap_only``: the IMAP role watches that mailbox alone."""
+def serve(
+    roles: list[str], *, imap_only: int | None = None, lease_seconds: float | None = None
+) -> int:
+    """Run ``roles`` until stopped; ``imap_only``: the IMAP role watches that mailbox alone;
+    ``lease_seconds``: the length of the IMAP role's leases."""
     from django.conf import settings
 
     from madoguchi.cli.commands import migrate
@@ -238,7 +278,7 @@ def serve(roles: list[str], *, imap_only: int | None = None) -> int:
     controllers = _listeners(roles)
     if "worker" in roles:
         _worker(stop)
-    supervisor = _imap(stop, imap_only) if "imap" in roles else None
+    supervisor = _imap(stop, imap_only, lease_seconds) if "imap" in roles else None
     try:
         if "web" in roles:
             import uvicorn

@@ -81,3 +81,26 @@ class ImapUid(models.Model):
 
     def __str__(self) -> str:
         return f"{self.uidvalidity}/{self.uid}"
+
+
+class ImapLease(models.Model):
+    """Which process may fetch a mailbox's IMAP account (``mail_in.watchers``).
+
+    One row per mailbox. ``holder`` (``host:pid:random``) holds it until ``expires_at``
+    (the database's clock) and renews it long before then; a holder that stops clears
+    ``holder``, and one that crashed is outlived by its ``expires_at``. The row is only
+    ever taken with one conditional UPDATE (free, expired or already mine), so two
+    processes never hold it at once, on SQLite and on PostgreSQL. ``generation`` counts
+    the times it changed hands.
+    """
+
+    mailbox = models.OneToOneField(
+        "mailboxes.Mailbox", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    holder = models.CharField(max_length=255, blank=True)
+    expires_at = models.DateTimeField()
+    taken_at = models.DateTimeField(null=True, blank=True)
+    generation = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"lease of mailbox {self.mailbox_id}: {self.holder or 'free'}"
