@@ -127,3 +127,23 @@ def test_reply_all_copies_the_other_recipients_but_not_ourselves(setup):
     to, cc = actions.reply_recipients(Conversation.objects.get(pk=conv.pk), reply_all=True)
     assert [a.email for a in to] == [CUSTOMER.email]
     assert [a.email for a in cc] == ["boss@tokyo-shoji.example"]
+
+
+def test_a_reply_whose_delivery_task_was_lost_is_sent_after_a_restart(setup):
+    """The process died between commit and enqueue (or a worker died holding the task):
+    the worker's start enqueues overdue queued mail again, and it goes out once."""
+    from django_tasks_db.models import DBTaskResult
+
+    mailbox, sato, conv, handler = setup
+    message = actions.queue_reply(conv, author=sato, text="再送のお知らせ", to=[CUSTOMER])
+    DBTaskResult.objects.all().delete()  # the task is lost
+    Outbox.objects.filter(message=message).update(
+        send_after=timezone.now() - actions.OVERDUE - timedelta(seconds=5)
+    )
+    assert actions.deliver_overdue() == 1
+    (task,) = DBTaskResult.objects.all()
+    assert task.args_kwargs["args"] == [message.outbox.pk]
+    assert actions.deliver(message.outbox.pk) == "sent"
+    assert actions.deliver(message.outbox.pk) == "nothing to do"  # the first task, late
+    assert len(handler.received) == 1
+    assert actions.deliver_overdue() == 0

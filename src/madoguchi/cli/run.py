@@ -174,11 +174,13 @@ def _worker(stop: threading.Event) -> threading.Thread:
     from django.db import close_old_connections
 
     from madoguchi.mail_in.actions import ingest_pending
+    from madoguchi.mail_out.actions import deliver_overdue
 
     worker = build_worker()
 
     def loop() -> None:
         ingest_pending()  # mail stored before a crash whose task never ran
+        deliver_overdue()  # replies queued before a crash whose delivery never ran
         log.info("worker %s: taking tasks", worker.worker_id)
         while worker.running:
             try:

@@ -478,6 +478,22 @@ def deliver(outbox_id: int) -> str:
     return "sent"
 
 
+#: A queued mail due this long ago whose delivery never ran is taken up again.
+OVERDUE = timedelta(minutes=2)
+
+
+def deliver_overdue(now: datetime | None = None) -> int:
+    """Enqueue delivery again for queued mail overdue by ``OVERDUE``: its task was lost (the
+    process died between commit and enqueue, or a worker died holding the task). Run at
+    worker start. A task still to come finds it sent and does nothing (``_claim``)."""
+    due = (now or timezone.now()) - OVERDUE
+    rows = list(Outbox.objects.filter(status=OutboxStatus.QUEUED, send_after__lt=due))
+    for outbox in rows:
+        with transaction.atomic():
+            _schedule(outbox)
+    return len(rows)
+
+
 def _claim(outbox_id: int) -> Outbox | str:
     """The outbox row, marked sending (an attempt more), if it is due; else why not."""
     with transaction.atomic():
