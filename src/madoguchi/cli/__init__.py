@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from madoguchi.cli import admin, commands, run
+from madoguchi.cli import admin, backup, commands, run
 
 
 class CommandError(Exception):
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.register(sub)
     admin.register(sub)
+    backup.register(sub)
     run.register(sub)
     return parser
 

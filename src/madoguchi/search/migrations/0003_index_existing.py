@@ -10,7 +10,8 @@ from django.db import migrations
 def index_existing(apps: Any, schema_editor: Any) -> None:
     from madoguchi.search.index import rebuild  # the code of its day (frozen with it)
 
-    rebuild()
+    if schema_editor.connection.alias == "default":  # rebuild works on the default database
+        rebuild()
 
 
 class Migration(migrations.Migration):
