@@ -51,6 +51,9 @@ def test_run_accepts_smtp_and_lmtp_and_ingests(cli):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode()
+    assert err.count(": taking tasks") == 1, err  # each line once, not once per handler
 
 
 def _run_env(web_bind: str) -> dict[str, str]:

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from madoguchi.cli import logs
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser("init", help="create or upgrade the database")
@@ -278,7 +280,7 @@ def cmd_tick(args: argparse.Namespace) -> int:
 
     from madoguchi.automation.clock import FAILED, tick
 
-    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    logs.to_stderr(logging.WARNING, "%(name)s: %(message)s")
     migrate()
     counts = tick()
     if args.json:

@@ -25,6 +25,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
+from madoguchi.cli import logs
+
 if TYPE_CHECKING:
     from madoguchi.mail_in.watchers import Supervisor
 
@@ -274,7 +276,7 @@ def serve(
 
     from madoguchi.cli.commands import migrate
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logs.to_stderr(logging.INFO, "%(asctime)s %(name)s: %(message)s")
     migrate()
     stop = threading.Event()
     controllers = _listeners(roles)
