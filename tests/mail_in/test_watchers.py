@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from madoguchi.mail_in.models import RawMessage
+from madoguchi.mail_in.models import ImapFolder, RawMessage
 from madoguchi.mail_in.watchers import FIELDS, Supervisor
 from madoguchi.mailboxes.actions import create_mailbox, update_mailbox
 from madoguchi.mailboxes.models import Mailbox
@@ -125,6 +125,10 @@ def test_a_deleted_mailbox_stops_the_watcher(dovecot, supervisor):
     """A mailbox removed from the database is no longer watched."""
     mailbox = create_mailbox(ADDRESS, **imap_settings(dovecot))
     wait_until(lambda: sessions(dovecot, "alice") == 1, "the watcher logs in")
+    # Its first pass writes the folder's ledger row: deleting while that insert is under
+    # way would race Django's cascade (it reads the rows to delete, then deletes them).
+    ledger = ImapFolder.objects.filter(mailbox=mailbox)
+    wait_until(ledger.exists, "the watcher's first pass wrote its ledger")
     Mailbox.objects.filter(pk=mailbox.pk).delete()
     wait_until(lambda: sessions(dovecot, "alice") == 0, "the session is closed")
     wait_until(lambda: not watcher_threads(), "the watcher thread ends")

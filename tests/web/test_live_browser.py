@@ -84,11 +84,13 @@ def test_lists_and_counts_follow_new_mail_and_assignments(two, web, team, suzuki
     conv = deliver(support, _mail(11, "新しい問い合わせ")).conversation  # another process
     expect(b.locator(".row")).to_have_count(2)
     expect(b.locator(".row").first).to_contain_text("新しい問い合わせ")
-    expect(b.locator(".rail .count")).to_have_text("2")
+    expect(b.locator('[data-live="rail"] .count')).to_have_text("2")
+    expect(b.locator('[data-live="unassigned"] .count')).to_have_text("2")
     a.goto(f"{web}/c/{conv.pk}/")
     a.click("button[data-key=a]")  # Sato takes it: it leaves "new" on Suzuki's screen
     expect(b.locator(".row")).to_have_count(1)
     expect(b.locator(".tabs a").first.locator(".count")).to_have_text("1")
+    expect(b.locator('[data-live="unassigned"] .count')).to_have_text("1")
     b.goto(f"{web}/c/{conv.pk}/")
     actions.add_note(conv, author_id=team["sato"].user.pk, text="先方に電話済み")
     expect(b.locator(".timeline .note")).to_contain_text("先方に電話済み")

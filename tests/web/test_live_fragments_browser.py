@@ -45,7 +45,7 @@ def test_rows_enter_and_leave_while_ticks_and_selection_stay(page, web, team):
     third = deliver(support, _mail(3, "納期の前倒し")).conversation  # another process
     expect(page.locator(".row")).to_have_count(3)
     expect(page.locator(".row").first).to_contain_text("納期の前倒し")
-    expect(page.locator(".rail .count")).to_have_text("3")
+    expect(page.locator('[data-live="rail"] .count')).to_have_text("3")
     expect(page.locator(".tabs a").first.locator(".count")).to_have_text("3")
     actions.change_status(second, "done", actor_id=team["sato"].user_id)
     expect(page.locator(f'.row[data-conv="{second.pk}"]')).to_have_count(0)
