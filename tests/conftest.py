@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from typing import Any, NoReturn
 
 _DATA = tempfile.mkdtemp(prefix="madoguchi-test-", dir="/tmp")
 os.environ["MADOGUCHI_DATA_DIR"] = _DATA
@@ -24,6 +25,15 @@ from django.conf import settings  # noqa: E402
 # Cheap Argon2 parameters in this process (tests/hashers.py); servers keep the defaults.
 settings.PASSWORD_HASHERS = ["tests.hashers.CheapArgon2PasswordHasher", *settings.PASSWORD_HASHERS]
 
+from django.core.management.commands import flush  # noqa: E402
+from django.core.management.sql import emit_post_migrate_signal  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.db.models import Model  # noqa: E402
+from django.db.models.signals import post_migrate  # noqa: E402
+from django.template.base import Template  # noqa: E402
+from django.test import AsyncClient, Client  # noqa: E402
+from django.test.utils import _TestState  # noqa: E402
+
 from tests.fixtures import *  # noqa: E402,F403
 from tests.servers.fixtures import *  # noqa: E402,F403
 from tests.smtp_capture import smtp_capture  # noqa: E402,F401
@@ -34,6 +44,115 @@ from tests.web.server import SHARED  # noqa: E402
 SERVER_FIXTURES = frozenset(
     {"dovecot", "dovecot_factory", "postfix", "postfix_factory", "smtp_capture", "web", "two"}
 )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database as migrated, and the rows a flush takes away that Django makes
+    again after it (``_restore_after_flush``)."""
+    with django_db_blocker.unblock():
+        _AFTER_MIGRATE.update(_made_after_migrate())
+    yield
+
+
+#: The content types and permissions of the migrated test database, by model.
+_AFTER_MIGRATE: dict[type[Model], list[dict[str, object]]] = {}
+
+
+def _made_after_migrate() -> dict[type[Model], list[dict[str, object]]]:
+    """The rows ``post_migrate`` makes, as the migrated database holds them; nothing (a
+    flush then sends the signal as usual) when a receiver other than Django's two listens,
+    or on PostgreSQL (not tried there)."""
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.management import create_contenttypes
+    from django.contrib.contenttypes.models import ContentType
+
+    receivers = {ref() for _, ref, *_ in post_migrate.receivers}
+    if receivers != {create_permissions, create_contenttypes} or connection.vendor != "sqlite":
+        return {}
+    return {
+        model: list(model.objects.order_by("pk").values()) for model in (ContentType, Permission)
+    }
+
+
+def _restore_after_flush(verbosity: int, interactive: bool, db: str, **kwargs: object) -> None:
+    """What ``post_migrate`` does after a flush (the teardown of every ``transactional_db``
+    test), in two inserts: the content types and permissions of the migrated database, the
+    rows it would make again, field for field but for their ids (it takes new ones; these
+    keep theirs, so a server process's cached content types stay right). Its receivers ask
+    every app in turn, a tenth to a quarter of a second a test on this machine."""
+    if not _AFTER_MIGRATE:
+        emit_post_migrate_signal(verbosity, interactive, db, **kwargs)
+        return
+    from django.contrib.contenttypes.models import ContentType
+
+    with transaction.atomic(using=db):
+        for model, rows in _AFTER_MIGRATE.items():
+            model.objects.using(db).bulk_create([model(**row) for row in rows])
+    ContentType.objects.clear_cache()
+
+
+flush.emit_post_migrate_signal = _restore_after_flush
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "template_context: the test reads response.context or response.templates, which "
+        "Django's test instrumentation of template rendering records (off for other tests)",
+    )
+
+
+class _Unrecorded:
+    """``response.context`` or ``response.templates`` of a test that did not ask for them:
+    any use fails, so that no test reads an empty record for a real one."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
+        raise AssertionError(
+            f"response.{self.name} is not recorded: mark the test template_context "
+            "(tests/conftest.py)"
+        )
+
+    __getitem__ = __iter__ = __len__ = __contains__ = __bool__ = __eq__ = _refuse
+    get = keys = values = items = flatten = _refuse
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _unrecorded(response: Any) -> Any:
+    if response is not None:
+        response.context = _Unrecorded("context")
+        response.templates = _Unrecorded("templates")
+    return response
+
+
+@pytest.fixture(autouse=True)
+def unrecorded_templates(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Templates render as outside tests unless the test is marked ``template_context``.
+
+    Django's test set-up wraps every template render (every include and form widget too) to
+    send a signal with a copy of its context, for the test client's ``response.context``
+    and ``response.templates``. Nothing else reads them, a few tests do, and the wrapping
+    took about a tenth of the time of the page tests. The pages render the same either way.
+    """
+    saved = getattr(_TestState, "saved_data", None)
+    if saved is None or request.node.get_closest_marker("template_context") is not None:
+        return
+    monkeypatch.setattr(Template, "_render", saved.template_render)
+    sync_request = Client.request
+    async_request = AsyncClient.request
+
+    def client_request(self: Client, **kwargs: Any) -> Any:
+        return _unrecorded(sync_request(self, **kwargs))
+
+    async def async_client_request(self: AsyncClient, **kwargs: Any) -> Any:
+        return _unrecorded(await async_request(self, **kwargs))
+
+    monkeypatch.setattr(Client, "request", client_request)
+    monkeypatch.setattr(AsyncClient, "request", async_client_request)
 
 
 def pytest_collection_modifyitems(items):

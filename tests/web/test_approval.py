@@ -123,6 +123,7 @@ def test_the_author_may_withdraw_a_reply_that_waits(conv, team, boss):
     assert "返品を承ります" not in client_for(boss).get("/approvals/").content.decode()
 
 
+@pytest.mark.template_context  # reads response.context
 def test_the_review_shows_exactly_what_leaves_beside_the_mail_it_answers(conv, team, boss):
     """From, To, Cc, Bcc (none), subject, files, the text, the HTML with each link's real
     address, read back from the stored bytes; and the customer's mail it answers."""

@@ -44,6 +44,7 @@ def _rows(response) -> list[tuple[str, str]]:
     return [(r.action, r.target) for r in response.context["rows"]]
 
 
+@pytest.mark.template_context  # reads response.context
 def test_newest_first_and_filters(team, admin, boss):
     AuditEntry.objects.all().delete()
     audit.record(AuditAction.SIGNIN_FAILED, actor=None, target="sato")
@@ -78,6 +79,7 @@ def test_bad_filters_are_400_not_500(admin, query):
     assert admin.get("/admin/audit/", query).status_code == 400
 
 
+@pytest.mark.template_context  # reads response.context
 def test_pages_of_fifty_with_an_older_link(admin, boss):
     AuditEntry.objects.all().delete()
     for n in range(120):

@@ -55,6 +55,7 @@ def test_a_subject_with_a_line_break_is_sent_on_one_line(team, charset):
     assert parse(data).subject == "ご注文 Bcc : evil@attacker.example" == conv.subject
 
 
+@pytest.mark.template_context  # reads response.context
 @pytest.mark.parametrize("charset", CHARSETS)
 def test_display_names_mailbox_name_and_customer_names_add_no_header(team, charset):
     """The agent's and the mailbox's names make the From; the customer's names (from

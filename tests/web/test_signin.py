@@ -31,6 +31,7 @@ def _fail(times: int, username: str = "sato", ip: str = "10.0.0.1") -> int:
     return statuses[-1]
 
 
+@pytest.mark.template_context  # reads response.context
 def test_right_password_signs_in_and_wrong_one_says_so(team):
     ok = _sign_in("sato", RIGHT)
     assert ok.status_code == 302 and ok["Location"] == "/"
