@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from madoguchi.accounts.models import Agent
 from madoguchi.conversations.models import Attachment, Conversation, Status
+from madoguchi.conversations.queries import UNLISTED
 from madoguchi.mailboxes.queries import visible_mailboxes
 from madoguchi.search import backends
 from madoguchi.search.models import Entry
@@ -183,8 +184,11 @@ def _filtered(fresh: dict[int, int], where: Q) -> set[int]:
 
 
 def _hits(ordered: list[tuple[int, int]]) -> list[Hit]:
-    convs = Conversation.objects.select_related("mailbox", "assignee", "contact").in_bulk(
-        [c for c, _ in ordered]
+    # The row reads the assignee's agent; the mailbox's secrets are never needed.
+    convs = (
+        Conversation.objects.select_related("mailbox", "assignee__agent", "contact")
+        .defer(*UNLISTED)
+        .in_bulk([c for c, _ in ordered])
     )
     entries = Entry.objects.select_related("message", "note").in_bulk([e for _, e in ordered])
     return [Hit(convs[c], entries.get(e)) for c, e in ordered if c in convs]
@@ -224,7 +228,10 @@ def _operators_only(
     if cursor is not None:
         rows = rows.filter(pk__lt=cursor)
     page = list(
-        rows.select_related("mailbox", "assignee", "contact").distinct().order_by("-pk")[: PAGE + 1]
+        rows.select_related("mailbox", "assignee__agent", "contact")
+        .defer(*UNLISTED)
+        .distinct()
+        .order_by("-pk")[: PAGE + 1]
     )
     if len(page) > PAGE:
         page = page[:PAGE]

@@ -29,6 +29,9 @@ class Piece:
 
 
 def _folded(text: str) -> tuple[str, list[int]]:
+    text = text[:MAX_SCAN]
+    if text.isascii():  # the common case: one character each, in place
+        return text.lower(), list(range(len(text)))
     out: list[str] = []
     origin: list[int] = []
     for i, char in enumerate(text[:MAX_SCAN]):
