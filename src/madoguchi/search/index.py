@@ -122,7 +122,11 @@ def index_tags(conversation_ids: Iterable[int]) -> None:
 
 
 def _messages(items: list[Event]) -> None:
-    index_messages(e.data["message"] for e in items)
+    """New messages have no entry yet: written, nothing deleted first (intake's hot path);
+    one that has (indexed already) keeps it."""
+    ids = list(dict.fromkeys(e.data["message"] for e in items))
+    entries = message_entries(list(Message.objects.filter(pk__in=ids)))
+    Entry.objects.bulk_create(entries, ignore_conflicts=True)
 
 
 def _edited(items: list[Event]) -> None:

@@ -92,6 +92,7 @@ def results(request: AgentRequest) -> HttpResponse:
     else:
         errors = [_("Search needs SQLite or PostgreSQL.")]
     base = reverse("search")
+    kept = saved.saved_searches(request.agent.user_id)
     return render(request, "search/results.html", {
         "q": q, "order": order, "items": items, "errors": errors, "searched": bool(q.strip()),
         "next": found.next_cursor if found else None, "more": found.more if found else False,
@@ -99,8 +100,9 @@ def results(request: AgentRequest) -> HttpResponse:
         "relevance_url": f"{base}?{urlencode({'q': q, 'order': 'relevance'})}",
         "next_url": f"{base}?{urlencode({'q': q, 'order': order, 'after': found.next_cursor})}"
         if found and found.next_cursor else "",
-        "saved_here": next((s for s in saved.saved_searches(request.agent.user_id)
-                            if s.query == q.strip()), None),
+        # The rail's list too (this page's context wins over the context processor's).
+        "saved_searches": kept,
+        "saved_here": next((s for s in kept if s.query == q.strip()), None),
         "max_query": MAX_QUERY,
     })  # fmt: skip
 
