@@ -122,15 +122,17 @@ class Install:
         return proc
 
     def tables(self) -> list[str]:
-        """Django's tables (SQLite's own and the full-text index's left out)."""
+        """Django's tables and search's word list (SQLite's own and the full-text index's
+        left out)."""
         listed = self.query("SELECT name FROM sqlite_master WHERE type = 'table'")
-        return [t for (t,) in listed if not t.startswith(("sqlite_", "search_fts"))]
+        own = ("sqlite_", "search_fts", "search_vocab")
+        return [t for (t,) in listed if not t.startswith(own)]
 
     def counts(self) -> dict[str, int]:
         return {t: self.query(f'SELECT count(*) FROM "{t}"')[0][0] for t in self.tables()}
 
     def rows(self) -> dict[str, list[tuple[Any, ...]]]:
-        return {t: self.query(f'SELECT * FROM "{t}" ORDER BY rowid') for t in self.tables()}
+        return {t: sorted(self.query(f'SELECT * FROM "{t}"'), key=repr) for t in self.tables()}
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         with closing(sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)) as db:

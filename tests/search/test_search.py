@@ -222,3 +222,29 @@ def test_our_replies_are_searched_and_an_approvers_edit_too(support: Mailbox, sa
     assert found(sato, "御見積書") == ["見積のご依頼"]
     outbox.approve(reply, reviewer=boss.user, text="改訂版の御見積書をお送りします。")
     assert found(sato, "改訂版") == ["見積のご依頼"]
+
+
+def test_postgresql_chooses_its_plan_from_what_it_walks(
+    support: Mailbox, sato: Agent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk over the newest entries, the second walk at the rate it saw, and the
+    index for the rest give what one statement would (on SQLite: one statement)."""
+    from madoguchi.search import backends
+
+    monkeypatch.setattr(backends, "WALK", 3)
+    monkeypatch.setattr(backends, "MAX_WALK", 4)
+    monkeypatch.setattr(queries, "PAGE", 3)
+    monkeypatch.setattr(queries, "CHUNK", 2)
+    conv(support, "珍品の件", message_id="rare@x")  # old and rare: the index finds it
+    for i in range(4):
+        conv(support, f"納期 {i}", message_id=f"m{i}@x")
+    for i in range(8):
+        conv(support, f"在庫 {i}", message_id=f"s{i}@x")
+    conv(support, "納期 新", message_id="n@x")
+    assert found(sato, "珍品") == ["珍品の件"]
+    assert found(sato, "在庫") == ["在庫 7", "在庫 6", "在庫 5"]
+    page = queries.search(sato, "納期")
+    assert [h.conversation.subject for h in page.hits] == ["納期 新", "納期 3", "納期 2"]
+    rest = queries.search(sato, "納期", cursor=page.next_cursor)
+    assert [h.conversation.subject for h in rest.hits] == ["納期 1", "納期 0"]
+    assert found(sato, "納期", order="relevance")[0] in {"納期 新", "納期 3"}

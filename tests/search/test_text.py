@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from madoguchi.search.text import Term, fold, needles, term, tokens
 
@@ -53,3 +55,9 @@ def test_punctuation_alone_is_no_term() -> None:
 
 def test_a_huge_text_is_read_up_to_the_limit() -> None:
     assert len(tokens("あ" * 1000, limit=10).split()) == 10
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_ascii_text_gives_what_the_general_path_gives(text: str) -> None:
+    """ASCII text takes a faster path; a non-ASCII word after it takes the general one."""
+    assert tokens(text + " あ") == " ".join(filter(None, [tokens(text), "あ"]))

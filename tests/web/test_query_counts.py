@@ -116,6 +116,7 @@ PAGES: dict[str, Callable[[Fixture], str]] = {
     "fragment_counts_view": lambda f: "/f/counts?view=mine&tab=open",
     "fragment_rows": lambda f: f"/f/rows?mailbox={f.support.pk}&tab=new&{f.visible_ids()}",
     "fragment_items": lambda f: f"/f/c/{f.thread.pk}/items?m=0&n=0&e=0",
+    "search_page": lambda f: "/search/?q=問い合わせ",
 }
 
 

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -60,6 +60,11 @@ BATCH_BYTES = 16 * 1024 * 1024
 #: Tables that ``migrate`` itself fills: rows there do not make a database "hold data".
 SEEDED = frozenset({"django_content_type", "auth_permission"})
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+#: Called with the database alias once a restore has copied the rows in: for what the rows
+#: imply but no model holds (search's word list). Apps add to it in ``ready()``.
+RESTORED: list[Callable[[str], object]] = []
 
 
 class BackupError(ValueError):
@@ -457,6 +462,8 @@ def restore(path: Path, *, replace: bool = False) -> Result:
             _upgrade(alias, staged)
             call_command("migrate", interactive=False, verbosity=0)
             counts = copy_rows(alias, DEFAULT_DB_ALIAS)
+    for hook in RESTORED:
+        hook(DEFAULT_DB_ALIAS)
     seconds = time.monotonic() - started
     missing = tuple(manifest.get("missing_blobs") or ())
     return Result(counts, len(manifest["blobs"]), seconds, missing, _key_warnings(manifest))

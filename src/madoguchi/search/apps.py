@@ -7,6 +7,8 @@ class SearchConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from madoguchi.search import observers
+        from madoguchi.core import backup
+        from madoguchi.search import observers, terms
 
         observers.register()
+        backup.RESTORED.append(lambda using: terms.refill(using=using))

@@ -26,8 +26,12 @@ from madoguchi.search.query import Query, parse
 from madoguchi.search.text import fold
 
 PAGE = 50
+#: Matching entries read by the first statement; each next one reads ``GROWTH`` times more
+#: (up to ``MAX_CHUNK``), so a filter that keeps few conversations costs a few statements.
 CHUNK = 200
-MAX_SCAN = 20_000
+GROWTH = 4
+MAX_CHUNK = 5_000
+MAX_SCAN = 10_000
 #: Relevance ranks the newest matches only (a common word has hundreds of thousands).
 RELEVANCE_POOL = 2_000
 ORDERS = ("newest", "relevance")
@@ -141,12 +145,14 @@ def _newest(
     start, end = _at_range(query)
     match = backends.match_expression(query)
     first: dict[int, int] = {}  # conversation -> its newest matching entry on this page
-    scanned, below = 0, cursor
+    scanned, below, chunk = 0, cursor, CHUNK
     while len(first) <= PAGE and scanned < MAX_SCAN:
-        rows = backends.matching(match, boxes, below=below, start=start, end=end, limit=CHUNK)
+        limit = min(chunk, MAX_SCAN - scanned)
+        rows = backends.matching(match, boxes, below=below, start=start, end=end, limit=limit)
         if not rows:
             break
         scanned += len(rows)
+        chunk = min(chunk * GROWTH, MAX_CHUNK)
         below = rows[-1][0]
         fresh: dict[int, int] = {}
         for entry_id, conv_id in rows:
@@ -160,7 +166,7 @@ def _newest(
                 fresh.pop(conv_id, None)
         kept = _filtered(fresh, where)
         first.update((c, e) for c, e in fresh.items() if c in kept)
-        if len(rows) < CHUNK:
+        if len(rows) < limit:
             break
     else:
         results.more = scanned >= MAX_SCAN and len(first) <= PAGE
@@ -190,7 +196,12 @@ def _hits(ordered: list[tuple[int, int]]) -> list[Hit]:
         .defer(*UNLISTED)
         .in_bulk([c for c, _ in ordered])
     )
-    entries = Entry.objects.select_related("message", "note").in_bulk([e for _, e in ordered])
+    # The snippet reads the message's or the note's text, nothing else of either.
+    entries = (
+        Entry.objects.select_related("message", "note")
+        .only("id", "kind", "conversation_id", "message__text", "note__text")
+        .in_bulk([e for _, e in ordered])
+    )
     return [Hit(convs[c], entries.get(e)) for c, e in ordered if c in convs]
 
 
