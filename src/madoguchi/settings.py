@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "madoguchi.mail_out",
     "madoguchi.reply_templates",
     "madoguchi.search",
+    "madoguchi.customers",
     "madoguchi.notifications",
     "madoguchi.live",
     "madoguchi.automation",

@@ -11,6 +11,7 @@ setting fields themselves. Nothing here tells anyone: ``notifications`` observes
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -346,6 +347,14 @@ def _arrival_ends_timers(conv: Conversation, *, person: bool) -> Event | None:
         mailbox_id=conv.mailbox_id,
         conversation_id=conv.pk,
         reason="customer",
+    )
+
+
+def change_customer(conversation_ids: Iterable[int], *, before: int, after: int) -> int:
+    """Conversations of customer ``before`` become customer ``after``'s (a merge of two
+    customers, or its undo: ``customers.actions``); how many changed."""
+    return Conversation.objects.filter(pk__in=list(conversation_ids), contact_id=before).update(
+        contact_id=after
     )
 
 

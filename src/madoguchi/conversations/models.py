@@ -7,11 +7,24 @@ from django.db import models
 
 
 class Contact(models.Model):
-    """A customer. Their history spans every mailbox."""
+    """A customer (顧客). Their history spans every mailbox; ``customers`` shows and edits
+    them, merges two (and takes a merge back)."""
 
     name = models.CharField(max_length=255, blank=True)
+    #: The organization's key: the mail domain of the first address, none for personal
+    #: mail services (``contacts.organization_for``); a person may move it.
     organization = models.CharField(max_length=255, blank=True)
+    company = models.CharField(max_length=255, blank=True)
+    phone = models.CharField(max_length=64, blank=True)
+    notes = models.TextField(blank=True)
+    #: Values of the team's own customer fields (``customers.models.CustomerField``), by key.
+    fields = models.JSONField(default=dict, blank=True)
+    #: Set when merged into another customer (hidden from lists until the merge is undone).
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return self.name or f"contact {self.pk}"

@@ -64,6 +64,14 @@ class EventType(StrEnum):
     APPROVAL_REQUESTED = "approval.requested"
     APPROVAL_APPROVED = "approval.approved"
     APPROVAL_RETURNED = "approval.returned"
+    # customers
+    CUSTOMER_UPDATED = "customer.updated"
+    CUSTOMER_MERGED = "customer.merged"
+    CUSTOMER_UNMERGED = "customer.unmerged"
+    CUSTOMERS_IMPORTED = "customers.imported"
+    CUSTOMER_FIELD_SAVED = "customer_field.saved"
+    CUSTOMER_FIELD_DELETED = "customer_field.deleted"
+    ORGANIZATION_UPDATED = "organization.updated"
     # intake
     INGEST_FAILED = "ingest.failed"
     # mailboxes
@@ -175,6 +183,16 @@ SPECS: dict[EventType, Spec] = {
     _T.TEMPLATE_SAVED: _spec(["template", "name"], ["change"], uncounted=True),
     _T.TEMPLATE_DELETED: _spec(["template", "name"], uncounted=True),
     _T.TEMPLATE_USED: _conv(["template", "name"], quiet=True, uncounted=True),
+    # "customer": the contact's id; "fields": the names of what changed.
+    _T.CUSTOMER_UPDATED: _spec(["customer", "fields"], uncounted=True),
+    _T.CUSTOMER_MERGED: _spec(["customer", "merged", "merge"], ["conversations"], uncounted=True),
+    _T.CUSTOMER_UNMERGED: _spec(
+        ["customer", "merged", "merge"], ["conversations"], uncounted=True
+    ),  # fmt: skip
+    _T.CUSTOMERS_IMPORTED: _spec(["created", "updated", "rejected"], uncounted=True),
+    _T.CUSTOMER_FIELD_SAVED: _spec(["field", "label"], ["change"], uncounted=True),
+    _T.CUSTOMER_FIELD_DELETED: _spec(["field", "label"], uncounted=True),
+    _T.ORGANIZATION_UPDATED: _spec(["organization", "key"], uncounted=True),
     _T.INGEST_FAILED: _spec(["raw", "error"]),
     _T.MAILBOX_CREATED: _spec(["address"], changes_access=True),
     _T.MAILBOX_UPDATED: _spec(["fields"], reloads=True),

@@ -104,4 +104,5 @@ urlpatterns = [
     path("", include("madoguchi.web.hours_urls")),
     path("", include("madoguchi.web.triage_urls")),
     path("", include("madoguchi.web.search_urls")),
+    path("", include("madoguchi.web.customers_urls")),
 ]
