@@ -396,6 +396,9 @@ def run_measure(n: int, db: str, cache: Path, args: argparse.Namespace) -> dict[
         url = f"postgresql://postgres@127.0.0.1:5432/{name}"
     else:
         url = f"sqlite:///{cache}"
+    if db == "postgres":  # the copy needs the cached file's tables as they are now
+        migrate = [sys.executable, "-m", "django", "migrate", "--verbosity", "0"]
+        subprocess.run(migrate, env=child_env(data, f"sqlite:///{cache}"), check=True)
     out = data / "result.json"
     cmd = [sys.executable, __file__, "--child", "measure", "--n", str(n), "--cache", str(cache),
            "--repeat", str(args.repeat), "--out", str(out)] + (["--explain"] if args.explain

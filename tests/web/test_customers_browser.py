@@ -44,3 +44,33 @@ def test_customer_page_edit_merge_and_undo(page, web, team):
     page.click("a[href='/customers/']")
     expect(page.locator(".customer-table tbody tr")).to_have_count(2)
     shot(page, "customer_list_ja.png")
+
+
+def test_links_and_the_information_panel(page, web, team):
+    from django.core.cache import cache
+
+    from tests.customers.test_panel import Source
+
+    cache.clear()
+    source = Source()
+    try:
+        actions.save_panel(
+            team["support"].pk, actor_id=None,
+            links=[("受注管理で注文を見る", "https://orders.example/o/{order}"),
+                   ("Salesforceで開く", "https://crm.example/search?q={email}")],
+            order_pattern=r"ORD-(\d+)", source_url=f"{source.url}/customers?email={{email}}",
+            source_header="", source_secret=None, timeout_ms=2000, cache_seconds=60,
+        )  # fmt: skip
+        deliver(team["support"], make_mail(subject="ORD-2024 の納期について", message_id="p1@x",
+                                           sender="山田 <yamada@tokyo-shoji.example>"))  # fmt: skip
+        login(page, web, "sato", "pw-sato-123")
+        page.click("text=ORD-2024 の納期について")
+        expect(page.locator(".customer-links a").first).to_have_attribute(
+            "href", "https://orders.example/o/2024"
+        )
+        expect(page.locator(".customer-info dt").first).to_have_text("会員番号")
+        expect(page.locator(".customer-info dd").first).to_have_text("A-1001")
+        shot(page, "customer_panel_ja.png")
+    finally:
+        source.release.set()
+        source.server.shutdown()

@@ -72,6 +72,7 @@ class EventType(StrEnum):
     CUSTOMER_FIELD_SAVED = "customer_field.saved"
     CUSTOMER_FIELD_DELETED = "customer_field.deleted"
     ORGANIZATION_UPDATED = "organization.updated"
+    CUSTOMER_PANEL_SAVED = "customer_panel.saved"
     # intake
     INGEST_FAILED = "ingest.failed"
     # mailboxes
@@ -193,6 +194,8 @@ SPECS: dict[EventType, Spec] = {
     _T.CUSTOMER_FIELD_SAVED: _spec(["field", "label"], ["change"], uncounted=True),
     _T.CUSTOMER_FIELD_DELETED: _spec(["field", "label"], uncounted=True),
     _T.ORGANIZATION_UPDATED: _spec(["organization", "key"], uncounted=True),
+    # "secret": whether the source's header value changed (never the value).
+    _T.CUSTOMER_PANEL_SAVED: _spec(["links", "source"], ["secret"], uncounted=True),
     _T.INGEST_FAILED: _spec(["raw", "error"]),
     _T.MAILBOX_CREATED: _spec(["address"], changes_access=True),
     _T.MAILBOX_UPDATED: _spec(["fields"], reloads=True),

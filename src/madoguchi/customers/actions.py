@@ -22,7 +22,14 @@ from madoguchi.conversations import actions as conversation_actions
 from madoguchi.conversations.models import Contact, ContactAddress, Conversation, Message
 from madoguchi.core import events
 from madoguchi.core.event_types import EventType
-from madoguchi.customers.models import CustomerField, CustomerMerge, FieldKind, Organization
+from madoguchi.customers.links import pattern_error, template_error
+from madoguchi.customers.models import (
+    CustomerField,
+    CustomerMerge,
+    CustomerPanel,
+    FieldKind,
+    Organization,
+)
 from madoguchi.customers.values import BadValue, clean
 
 #: What ``update_customer`` may change (and a merge combines).
@@ -221,3 +228,54 @@ def update_organization(key: str, *, actor_id: int | None, name: str, notes: str
         events.record(EventType.ORGANIZATION_UPDATED, actor_id=actor_id, organization=org.pk,
                       key=key)  # fmt: skip
     return org
+
+
+class BadPanel(ValueError):
+    """A panel setting that cannot be kept: ``code`` ("link", "pattern", "source") and
+    ``detail`` (the link's label, the pattern's error)."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail[:200]
+
+
+def save_panel(
+    mailbox_id: int,
+    *,
+    actor_id: int | None,
+    links: list[tuple[str, str]],
+    order_pattern: str,
+    source_url: str,
+    source_header: str,
+    source_secret: str | None,
+    timeout_ms: int,
+    cache_seconds: int,
+) -> CustomerPanel:
+    """A mailbox's links and information source (``source_secret`` None keeps the one
+    stored; '' removes it)."""
+    for label, url in links:
+        if not label.strip() or template_error(url):
+            raise BadPanel("link", label or url)
+    if order_pattern and (error := pattern_error(order_pattern)):
+        raise BadPanel("pattern", error)
+    if source_url and template_error(source_url):
+        raise BadPanel("source", source_url)
+    with transaction.atomic():
+        panel, _ = CustomerPanel.objects.get_or_create(mailbox_id=mailbox_id)
+        panel.links = [{"label": label.strip()[:80], "url": url.strip()}
+                       for label, url in links[:30]]  # fmt: skip
+        panel.order_pattern = order_pattern[:200]
+        panel.source_url = source_url.strip()[:1000]
+        panel.source_header = source_header.strip()[:100]
+        if source_secret is not None:
+            panel.source_secret = source_secret
+        panel.source_timeout_ms = min(max(timeout_ms, 100), 10_000)
+        panel.source_cache_seconds = min(max(cache_seconds, 0), 86_400)
+        panel.save()
+        events.record(
+            EventType.CUSTOMER_PANEL_SAVED, mailbox_id=mailbox_id, actor_id=actor_id,
+            links=len(panel.links), source=bool(panel.source_url),
+            secret=source_secret is not None,
+        )  # fmt: skip
+    return panel

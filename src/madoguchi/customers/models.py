@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from madoguchi.core.crypto import EncryptedTextField
+
 
 class FieldKind(models.TextChoices):
     TEXT = "text", "テキスト"
@@ -67,3 +69,26 @@ class CustomerMerge(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.source_id} into #{self.target_id}"
+
+
+class CustomerPanel(models.Model):
+    """Per mailbox, what the side panel of a conversation adds about its customer: links
+    into the team's other systems (Salesforceで開く, 受注管理で注文を見る) and an HTTP source
+    of customer information (``customers.panel``)."""
+
+    mailbox = models.OneToOneField("mailboxes.Mailbox", on_delete=models.CASCADE, related_name="+")
+    #: ``[{"label": …, "url": …}]``; a URL may hold {email} {name} {company} {domain}
+    #: {order} {field:key} (``customers.links``).
+    links = models.JSONField(default=list, blank=True)
+    #: Finds order numbers in the subject (a regular expression, run with a time limit).
+    order_pattern = models.CharField(max_length=200, blank=True)
+    source_url = models.CharField(max_length=1000, blank=True)
+    #: A header sent with each request (e.g. Authorization), its value kept encrypted.
+    source_header = models.CharField(max_length=100, blank=True)
+    source_secret = EncryptedTextField(blank=True)
+    source_timeout_ms = models.PositiveIntegerField(default=3000)
+    source_cache_seconds = models.PositiveIntegerField(default=300)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"panel of mailbox {self.mailbox_id}"

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from madoguchi.conversations import actions, queries, timers
 from madoguchi.conversations.models import Conversation, Message, Status
 from madoguchi.core import blobs, params
+from madoguchi.customers import panel as customer_panel
 from madoguchi.mail_out import actions as outbox
 from madoguchi.mail_out import approval, drafts, outgoing
 from madoguchi.mail_out.models import Draft, Outbox
@@ -107,6 +108,7 @@ def _render_conversation(
     stale: list[object] | None = None,
 ) -> HttpResponse:
     history = queries.customer_history(request.agent, conv)
+    customer = customer_panel.panel_of(conv.mailbox_id)
     before = params.get_id(request, "before")
     timeline = queries.timeline(conv, before=before)
     undo_id = params.get_id(request, "sent")
@@ -123,6 +125,8 @@ def _render_conversation(
         "live_items": fragment_url("live_items", {}, pk=conv.pk, sent=undo_id or ""),
         "older": before is not None,
         "live_counts": fragment_url("live_counts", {"mailbox": conv.mailbox_id}),
+        "customer_links": customer_panel.links_of(conv, customer) if customer else [],
+        "customer_info": bool(customer and customer.source_url),
         **automated(conv),
     }, status=status)  # fmt: skip
 

@@ -2,6 +2,7 @@
 
 from django.urls import URLPattern, path
 
+from madoguchi.web import customer_panel
 from madoguchi.web import customers as views
 
 urlpatterns: list[URLPattern] = [
@@ -17,4 +18,7 @@ urlpatterns: list[URLPattern] = [
          name="customer_field_delete"),
     path("customers/export.csv", views.export_csv, name="customers_export"),
     path("customers/import", views.import_csv, name="customers_import"),
+    path("c/<int:pk>/customer-info", customer_panel.customer_info, name="customer_info"),
+    path("admin/mailboxes/<int:mailbox_id>/customer-panel", customer_panel.panel_settings,
+         name="customer_panel_settings"),
 ]  # fmt: skip
