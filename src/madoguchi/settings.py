@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "madoguchi.reply_templates",
     "madoguchi.search",
     "madoguchi.customers",
+    "madoguchi.reports",
     "madoguchi.notifications",
     "madoguchi.live",
     "madoguchi.automation",

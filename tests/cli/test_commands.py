@@ -132,3 +132,15 @@ def test_reindex_rebuilds_the_search_index(cli, tmp_path):
     cli("import", "--mailbox", "support@example.jp", "--quiet", str(tmp_path / "in"), check=True)
     out = cli("reindex", check=True).stdout
     assert "search index rebuilt: 3 messages" in out
+
+
+def test_reports_rebuild_counts_the_event_history_again(cli, tmp_path):
+    cli("mailbox", "add", "support@example.jp", check=True)
+    write_mails(tmp_path / "in", 3)
+    cli("import", "--mailbox", "support@example.jp", "--quiet", str(tmp_path / "in"), check=True)
+    out = cli("reports", "rebuild", check=True).stdout
+    assert "reports rebuilt from" in out
+    from madoguchi.reports.models import HourTotals
+
+    assert sum(HourTotals.objects.filter(agent=0, tag="").values_list("conversations", flat=True)) \
+        == 3  # fmt: skip

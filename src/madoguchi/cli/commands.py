@@ -72,7 +72,7 @@ def register(sub: Any) -> None:
 
     _register_tick(sub)
 
-    _register_reindex(sub)
+    _register_rebuilds(sub)
 
     p = sub.add_parser("export", help="export a mailbox's messages")
     p.add_argument("--mailbox", required=True, metavar="ADDRESS")
@@ -106,9 +106,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _register_reindex(sub: Any) -> None:
+def _register_rebuilds(sub: Any) -> None:
+    """What is derived from the stored data and can be built again: the search index and
+    the reports' rollups."""
     p = sub.add_parser("reindex", help="build the search index again from what is stored")
     p.set_defaults(handler=cmd_reindex)
+    _register_reports(sub)
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
@@ -116,6 +119,25 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
     written = rebuild()
     print(f"search index rebuilt: {written} messages, notes and tag lines")
+    return 0
+
+
+def _register_reports(sub: Any) -> None:
+    p = sub.add_parser("reports", help="the reports' rollups")
+    actions = p.add_subparsers(dest="reports_action", required=True)
+    rebuild = actions.add_parser(
+        "rebuild", help="count the reports again from the whole event history"
+    )
+    rebuild.add_argument("--mailbox", type=int, help="only this mailbox (its id)")
+    rebuild.set_defaults(handler=cmd_reports_rebuild)
+
+
+def cmd_reports_rebuild(args: argparse.Namespace) -> int:
+    from madoguchi.reports.rollup import rebuild
+
+    migrate()
+    read = rebuild(mailbox_id=args.mailbox)
+    print(f"reports rebuilt from {read} events")
     return 0
 
 

@@ -105,4 +105,5 @@ urlpatterns = [
     path("", include("madoguchi.web.triage_urls")),
     path("", include("madoguchi.web.search_urls")),
     path("", include("madoguchi.web.customers_urls")),
+    path("", include("madoguchi.web.reports_urls")),
 ]
