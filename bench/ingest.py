@@ -150,6 +150,8 @@ def child(args: argparse.Namespace) -> None:
                 "automation_ms": probes["automation"][0] * 1000 / max(messages, 1),
                 # Of which indexing for search (the entries and the database's index).
                 "search_ms": probes["search"][0] * 1000 / max(messages, 1),
+                # Of which the reports' rollups.
+                "reports_ms": probes["reports"][0] * 1000 / max(messages, 1),
                 "peak_mb": peak,
                 "growth_mb": peak - base_rss,
                 "threading": threading_accuracy(args.n),
@@ -162,14 +164,16 @@ def child(args: argparse.Namespace) -> None:
 
 def time_observers() -> dict[str, list[float]]:
     """Wrap the intake observers of automation (rules, assignment, SLA, acknowledgement)
-    and of the search index so that their CPU time adds up in the lists returned: their
+    and of the search index and the reports' rollups so that their CPU time adds up in the lists returned: their
     cost measured in the process, steadier than comparing two runs."""
     from madoguchi.automation import intake
     from madoguchi.core import events
+    from madoguchi.reports import rollup
     from madoguchi.search import index
 
-    spent: dict[str, list[float]] = {"automation": [0.0], "search": [0.0]}
-    probes = {intake.on_received: "automation", index._messages: "search"}  # noqa: SLF001
+    spent: dict[str, list[float]] = {"automation": [0.0], "search": [0.0], "reports": [0.0]}
+    probes = {intake.on_received: "automation", index._messages: "search",  # noqa: SLF001
+              rollup.observe: "reports"}  # fmt: skip
 
     def timed(observer: Any, into: list[float]) -> Any:
         def run(items: list[Any]) -> None:
@@ -308,7 +312,7 @@ def measure(args: argparse.Namespace, work: Path, *, db: str, way: str, n: int, 
     print(
         f"{way:<6} {db:<8} N={n:<7} rules={rules:<3} {r['rate']:7.0f} msgs/s  "
         f"CPU {r['cpu_ms']:5.2f} ms/mail (automation {r['automation_ms']:4.2f}, "
-        f"search index {r['search_ms']:4.2f})  "
+        f"search index {r['search_ms']:4.2f}, reports {r['reports_ms']:4.2f})  "
         f"{r['seconds']:6.1f} s  peak RSS {r['peak_mb']:5.0f} MB "
         f"(+{r['growth_mb']:.0f} MB while ingesting)  threads right {r['threading']:.1%}  "
         f"messages {r['messages']:.0f}  rule matches {r['matched']:.0f}",
