@@ -163,9 +163,9 @@ def child(args: argparse.Namespace) -> None:
 
 
 def time_observers() -> dict[str, list[float]]:
-    """Wrap the intake observers of automation (rules, assignment, SLA, acknowledgement)
-    and of the search index and the reports' rollups so that their CPU time adds up in the lists returned: their
-    cost measured in the process, steadier than comparing two runs."""
+    """Wrap the intake observers of automation (rules, assignment, SLA, acknowledgement),
+    of the search index and of the reports' rollups so that their CPU time adds up in the
+    lists returned: their cost measured in the process, steadier than comparing two runs."""
     from madoguchi.automation import intake
     from madoguchi.core import events
     from madoguchi.reports import rollup
