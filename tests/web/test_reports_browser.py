@@ -46,3 +46,27 @@ def test_reports_page_with_its_charts(page, web, team):
     page.emulate_media(media="print")
     expect(page.locator(".rail")).to_be_hidden()
     shot(page, "reports_print_ja.png")
+
+
+def test_workload_follows_the_team_and_hands_over(page, web, team, suzuki):
+    make_agent("boss", role=Role.MANAGER, mailboxes=[team["support"]])
+    sato = team["sato"]
+    for n in range(2):
+        message = deliver(team["support"], make_mail(subject=f"至急の件 {n}", message_id=f"w{n}@x"))
+        assert message is not None
+        conv = Conversation.objects.get(pk=message.conversation_id)
+        actions.assign_conversation(conv, assignee_id=sato.user_id, actor_id=None)
+    login(page, web, "boss", "pw-boss-123")
+    page.goto(f"{web}/reports/workload/")
+    row = page.locator(f"tr[data-agent='{sato.user_id}']")
+    expect(row.locator("td.num").first).to_have_text("2")
+    message = deliver(team["support"], make_mail(subject="追加の件", message_id="w9@x"))
+    assert message is not None
+    conv = Conversation.objects.get(pk=message.conversation_id)
+    actions.assign_conversation(conv, assignee_id=sato.user_id, actor_id=None)
+    expect(row.locator("td.num").first).to_have_text("3")  # live, without reloading
+    shot(page, "workload_ja.png")
+    row.locator("select[name=to]").select_option(str(suzuki.user_id))
+    row.locator("button").click()
+    expect(page.locator(".flash")).to_contain_text("3 件の会話を")
+    expect(page.locator(f"tr[data-agent='{suzuki.user_id}'] td.num").first).to_have_text("3")

@@ -37,3 +37,28 @@ def test_managers_see_their_mailboxes_numbers(team):
     for bad in ({"period": "year"}, {"start": "2026-13-01"}, {"mailbox": str(team["sales"].pk)},
                 {"agent": "999999"}):  # fmt: skip
         assert client.get("/reports/", bad).status_code == 400
+
+
+def test_workload_now_and_handing_over(team, suzuki):
+    boss = make_agent("boss", role=Role.MANAGER, mailboxes=[team["support"]])
+    sato = team["sato"]
+    convs = [make_conversation(team["support"], subject=f"件 {n}", message_id=f"w{n}@x")
+             for n in range(3)]  # fmt: skip
+    for conv in convs:
+        actions.assign_conversation(conv, assignee_id=sato.user_id, actor_id=boss.user_id)
+    actions.change_status(convs[2], Status.HOLD, actor_id=sato.user_id)
+    client = client_for(boss)
+    assert client_for(sato).get("/reports/workload/").status_code == 403
+    html = client.get("/reports/workload/").content.decode()
+    assert f'data-agent="{sato.user_id}"' in html
+    table = client.get("/reports/workload/", headers={"X-Live": "1"}).content.decode()
+    assert table.startswith('<table class="admin-table report-table workload-table"')
+    row = table.split(f'data-agent="{sato.user_id}"')[1].split("</tr>")[0]
+    assert '<td class="num">2</td><td class="num">1</td>' in row  # 2 open, 1 on hold
+    response = client.post("/reports/workload/reassign",
+                           {"from": sato.user_id, "to": suzuki.user_id})  # fmt: skip
+    assert response.status_code == 302
+    from madoguchi.conversations.models import Conversation
+
+    assert Conversation.objects.filter(assignee_id=suzuki.user_id).count() == 3
+    assert client.post("/reports/workload/reassign", {"from": "1", "to": "x"}).status_code == 400

@@ -189,3 +189,36 @@ def template_usage(boxes: list[int], period: Period) -> list[tuple[str, int]]:
         .order_by("-n", "template")[:50]
     )
     return [(str(r["template"]), int(r["n"])) for r in rows]
+
+
+@dataclass(frozen=True)
+class Load:
+    """One agent's conversations now (``agent`` 0: nobody's)."""
+
+    agent: int
+    #: New or open, the customer waiting for us.
+    open: int
+    #: On hold, or open with our reply last (waiting for the customer).
+    waiting: int
+    #: Past their due time (SLA) and not done.
+    overdue: int
+
+
+def workload(boxes: list[int], now: datetime | None = None) -> list[Load]:
+    """Who has how many conversations right now (one query), busiest first."""
+    now = now or timezone.now()
+    ours = Q(status__in=[Status.NEW, Status.OPEN], waiting_since__isnull=False)
+    theirs = Q(status=Status.HOLD) | Q(status=Status.OPEN, waiting_since__isnull=True)
+    late = Q(status__in=OPEN, due_at__lt=now)
+    rows = (
+        Conversation.objects.filter(mailbox_id__in=boxes, status__in=OPEN, kind="normal")
+        .values("assignee_id")
+        .annotate(
+            open=Count("pk", filter=ours),
+            waiting=Count("pk", filter=theirs),
+            overdue=Count("pk", filter=late),
+        )  # fmt: skip
+    )
+    loads = [Load(int(r["assignee_id"] or 0), r["open"], r["waiting"], r["overdue"])
+             for r in _dicts(rows)]  # fmt: skip
+    return sorted(loads, key=lambda load: (load.agent == 0, -load.open, -load.overdue))

@@ -12,17 +12,24 @@ import io
 import json
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from madoguchi.accounts.models import Agent
 from madoguchi.accounts.queries import require_reviewer
+from madoguchi.conversations.changes import Changes
+from madoguchi.conversations.models import Conversation
 from madoguchi.core import params
-from madoguchi.mailboxes.queries import visible_mailboxes
+from madoguchi.mailboxes.queries import assignable_in, visible_mailboxes
 from madoguchi.reports import queries
 from madoguchi.reports.models import Metric
 from madoguchi.web.current import AgentRequest, agent_required
@@ -68,8 +75,10 @@ def _choice(request: AgentRequest) -> dict[str, Any]:
     if who and who not in people:
         raise params.BadParameter("agent", "not an agent of these mailboxes")
     tag = params.get_text(request, "tag", max_length=64).strip()
+    kept = {k: request.GET[k] for k in ("mailbox",) if request.GET.get(k)}
     return {"boxes": boxes, "selected": selected, "ids": [b.pk for b in selected],
-            "period": period, "kind": kind, "agent": who, "tag": tag, "people": people}  # fmt: skip
+            "period": period, "kind": kind, "agent": who, "tag": tag, "people": people,
+            "query_string": urlencode(kept)}  # fmt: skip
 
 
 @agent_required
@@ -132,3 +141,54 @@ def export(request: AgentRequest) -> HttpResponse:
     name = f"report-{period.first.isoformat()}-{period.last.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+# --- the workload now (the seeds' manager view) ------------------------------------------
+
+#: The most conversations one click moves.
+MAX_MOVE = 500
+
+
+@agent_required
+def workload(request: AgentRequest) -> HttpResponse:
+    """Who has how many open, waiting and overdue conversations now; live (the page's
+    script asks again for the table after each event) and with a click to hand one
+    person's open conversations to another."""
+    c = _choice(request)
+    loads = queries.workload(c["ids"])
+    names = dict(c["people"])
+    usernames = dict(
+        Agent.objects.filter(user_id__in=list(names)).values_list("user_id", "user__username")
+    )
+    rows = [(load, names.get(load.agent, _("Unassigned") if not load.agent else f"#{load.agent}"),
+             usernames.get(load.agent, "")) for load in loads]  # fmt: skip
+    template = (
+        "reports/_workload.html" if request.headers.get("X-Live") else "reports/workload.html"
+    )
+    return render(request, template, {**c, "rows": rows, "query": request.GET.urlencode()})
+
+
+@require_POST
+@agent_required
+def reassign(request: AgentRequest) -> HttpResponse:
+    c = _choice(request)
+    source = params.get_id(request, "from", post=True)
+    target = params.get_id(request, "to", post=True)
+    if target is None or target not in c["people"] or target == source:
+        messages.error(request, _("Choose someone from the list."))
+        return redirect(f"{reverse('workload')}?{c['query_string']}")
+    convs = Conversation.objects.filter(mailbox_id__in=c["ids"], status__in=queries.OPEN,
+                                        kind="normal")  # fmt: skip
+    convs = convs.filter(assignee_id=source) if source else convs.filter(assignee__isnull=True)
+    allowed = assignable_in(set(c["ids"]), target)
+    changes = Changes()
+    moved = 0
+    for conv in convs.order_by("pk")[:MAX_MOVE]:
+        if conv.mailbox_id in allowed:
+            changes.assign(conv, target, actor_id=request.agent.user_id)
+            moved += 1
+    changes.save()
+    messages.success(request, ngettext("Moved %(n)d conversation to %(name)s.",
+                                       "Moved %(n)d conversations to %(name)s.", moved)
+                     % {"n": moved, "name": c["people"][target]})  # fmt: skip
+    return redirect(f"{reverse('workload')}?{c['query_string']}")
