@@ -15,7 +15,7 @@ from madoguchi.core.models import Event
 from madoguchi.mail import Address
 from madoguchi.mail_out import actions as outbox
 from madoguchi.reports import queries, rollup
-from madoguchi.reports.models import DayTimes, HourTotals, Metric, TemplateDay
+from madoguchi.reports.models import DayTimes, DayTotals, HourTotals, Metric, TemplateDay
 from tests.factories import make_agent, make_conversation, make_mailbox
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,9 @@ def _snapshot() -> tuple[list[tuple[object, ...]], ...]:
     times = sorted(DayTimes.objects.values_list("mailbox_id", "day", "agent", "tag", "metric",
                                                 "bucket", "count"))  # fmt: skip
     templates = sorted(TemplateDay.objects.values_list("mailbox_id", "day", "template", "uses"))
-    return hours, times, templates
+    days = sorted(DayTotals.objects.values_list("mailbox_id", "day", "agent", "tag", "replied",
+                                                "closed", "first_response_minutes"))  # fmt: skip
+    return hours, times, templates, days
 
 
 def test_numbers_by_hand_with_business_hours_and_a_holiday() -> None:

@@ -17,7 +17,14 @@ from django.utils import timezone
 
 from madoguchi.conversations.models import Conversation, Status
 from madoguchi.reports.buckets import percentile
-from madoguchi.reports.models import COUNTS, DayTimes, HourTotals, Metric, TemplateDay
+from madoguchi.reports.models import (
+    COUNTS,
+    DayTimes,
+    DayTotals,
+    HourTotals,
+    Metric,
+    TemplateDay,
+)
 
 PERIODS = ("day", "week", "month", "custom")
 #: The longest span a custom period may have (days).
@@ -69,9 +76,13 @@ def _dicts(rows: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def _days(boxes: list[int], period: Period, **where: Any) -> Any:
+    return DayTotals.objects.filter(mailbox_id__in=boxes, day__gte=period.first,
+                                    day__lte=period.last, **where)  # fmt: skip
+
+
 def totals(boxes: list[int], period: Period, *, agent: int = 0, tag: str = "") -> dict[str, int]:
-    rows = HourTotals.objects.filter(mailbox_id__in=boxes, hour__gte=period.start,
-                                     hour__lt=period.end, agent=agent, tag=tag)  # fmt: skip
+    rows = _days(boxes, period, agent=agent, tag=tag)
     sums = rows.aggregate(**{c: Sum(c) for c in COUNTS})
     return {c: int(sums[c] or 0) for c in COUNTS}
 
@@ -104,9 +115,7 @@ def times(boxes: list[int], period: Period, metric: Metric, *, agent: int = 0,
 
 def per_agent(boxes: list[int], period: Period) -> dict[int, dict[str, int]]:
     rows = (
-        HourTotals.objects.filter(
-            mailbox_id__in=boxes, hour__gte=period.start, hour__lt=period.end, tag=""
-        )  # fmt: skip
+        _days(boxes, period, tag="")
         .exclude(agent=0)
         .values("agent")
         .annotate(**{c: Sum(c) for c in COUNTS})
@@ -116,9 +125,7 @@ def per_agent(boxes: list[int], period: Period) -> dict[int, dict[str, int]]:
 
 def per_tag(boxes: list[int], period: Period) -> dict[str, dict[str, int]]:
     rows = (
-        HourTotals.objects.filter(
-            mailbox_id__in=boxes, hour__gte=period.start, hour__lt=period.end, agent=0
-        )  # fmt: skip
+        _days(boxes, period, agent=0)
         .exclude(tag="")
         .values("tag")
         .annotate(**{c: Sum(c) for c in COUNTS})
@@ -126,39 +133,34 @@ def per_tag(boxes: list[int], period: Period) -> dict[str, dict[str, int]]:
     return {str(r["tag"]): {c: int(r[c] or 0) for c in COUNTS} for r in _dicts(rows)}
 
 
-def hourly(
-    boxes: list[int], period: Period, *, agent: int = 0, tag: str = ""
-) -> list[tuple[datetime, dict[str, Any]]]:
-    """The period's rows (everyone, one agent or one tag) summed over the mailboxes, by
-    hour, in the period's time zone."""
-    rows = (
-        HourTotals.objects.filter(
-            mailbox_id__in=boxes, hour__gte=period.start, hour__lt=period.end, agent=agent, tag=tag
-        )  # fmt: skip
-        .values("hour")
-        .annotate(**{c: Sum(c) for c in COUNTS})
-        .order_by("hour")
-    )
-    return [(r["hour"].astimezone(period.zone), r) for r in _dicts(rows)]
-
-
 def daily(
     boxes: list[int], period: Period, *, agent: int = 0, tag: str = ""
 ) -> list[tuple[date, dict[str, int]]]:
     """Every count by local day (days without rows too)."""
     days: dict[date, dict[str, int]] = {d: dict.fromkeys(COUNTS, 0) for d in period.days}
-    for at, row in hourly(boxes, period, agent=agent, tag=tag):
-        day = days[at.date()]
-        for name in COUNTS:
-            day[name] += int(row[name] or 0)
+    rows = (
+        _days(boxes, period, agent=agent, tag=tag)
+        .values("day")
+        .annotate(**{c: Sum(c) for c in COUNTS})
+    )
+    for row in _dicts(rows):
+        if row["day"] in days:
+            days[row["day"]] = {c: int(row[c] or 0) for c in COUNTS}
     return list(days.items())
 
 
 def heatmap(boxes: list[int], period: Period) -> list[list[int]]:
     """New conversations by weekday (Monday first) and local hour."""
     grid = [[0] * 24 for _ in range(7)]
-    for at, row in hourly(boxes, period):
-        grid[at.weekday()][at.hour] += int(row["conversations"] or 0)
+    rows = (
+        HourTotals.objects.filter(
+            mailbox_id__in=boxes, hour__gte=period.start, hour__lt=period.end, agent=0, tag=""
+        )  # fmt: skip
+        .values_list("weekday", "local_hour")
+        .annotate(n=Sum("conversations"))
+    )
+    for weekday, hour, n in rows:
+        grid[weekday][hour] += int(n or 0)
     return grid
 
 

@@ -39,7 +39,14 @@ from madoguchi.core.models import Event
 from madoguchi.mailboxes.hours import calendar_for
 from madoguchi.mailboxes.models import Mailbox
 from madoguchi.reports.buckets import bucket_of
-from madoguchi.reports.models import COUNTS, DayTimes, HourTotals, Metric, TemplateDay
+from madoguchi.reports.models import (
+    COUNTS,
+    DayTimes,
+    DayTotals,
+    HourTotals,
+    Metric,
+    TemplateDay,
+)
 
 T = EventType
 #: Events that change a conversation's state as the tally reads it.
@@ -140,7 +147,8 @@ class Tally:
             self.templates[(box, day, str(data.get("name", ""))[:200])] += 1
 
     def flush(self) -> None:
-        _upsert_hours(self.hours)
+        zones = {box: self.calendar(box).zone for box, *_ in self.hours}
+        _upsert_hours(self.hours, zones)
         _upsert(
             "reports_times", ("mailbox_id", "day", "agent", "tag", "metric", "bucket"), ("count",),
             [(*key, n) for key, n in self.times.items()],
@@ -154,15 +162,34 @@ class Tally:
         self.templates.clear()
 
 
-def _upsert_hours(hours: dict[Key, dict[str, int]]) -> None:
+def _upsert_hours(hours: dict[Key, dict[str, int]], zones: dict[int, Any]) -> None:
     adapt = connection.ops.adapt_datetimefield_value
-    rows = [(box, adapt(hour), agent, tag, *(counts.get(c, 0) for c in COUNTS))
-            for (box, hour, agent, tag), counts in hours.items()]  # fmt: skip
-    _upsert("reports_hour", ("mailbox_id", "hour", "agent", "tag"), COUNTS, rows)
+    rows: list[tuple[Any, ...]] = []
+    for (box, hour, agent, tag), counts in hours.items():
+        local = hour.astimezone(zones[box])
+        rows.append((box, adapt(hour), agent, tag, local.date(), local.weekday(), local.hour,
+                     *(counts.get(c, 0) for c in COUNTS)))  # fmt: skip
+    keys = ("mailbox_id", "hour", "agent", "tag")
+    _upsert("reports_hour", keys, COUNTS, rows, also=("day", "weekday", "local_hour"))
+    days: dict[tuple[Any, ...], list[int]] = {}
+    for row in rows:
+        box, _hour, agent, tag, day = row[:5]
+        total = days.setdefault((box, day, agent, tag), [0] * len(COUNTS))
+        for i, n in enumerate(row[7:]):
+            total[i] += int(n)
+    _upsert("reports_day", ("mailbox_id", "day", "agent", "tag"), COUNTS,
+            [(*key, *sums) for key, sums in days.items()])  # fmt: skip
 
 
-def _upsert(table: str, keys: tuple[str, ...], counts: tuple[str, ...], rows: list[Any]) -> None:
-    """Add ``counts`` to the rows of ``keys`` (made when missing): one statement for all."""
+def _upsert(
+    table: str,
+    keys: tuple[str, ...],
+    counts: tuple[str, ...],
+    rows: list[Any],
+    also: tuple[str, ...] = (),
+) -> None:
+    """Add ``counts`` to the rows of ``keys`` (made when missing, with the ``also`` values
+    that follow the keys): one statement for all."""
     if not rows:
         return
     adapt = connection.ops.adapt_datefield_value
@@ -170,7 +197,7 @@ def _upsert(table: str, keys: tuple[str, ...], counts: tuple[str, ...], rows: li
         tuple(adapt(v) if isinstance(v, date) and not isinstance(v, datetime) else v for v in row)
         for row in rows
     ]
-    columns = keys + counts
+    columns = keys + also + counts
     sql = (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "
         f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
@@ -236,7 +263,7 @@ def rebuild(*, mailbox_id: int | None = None, progress: object = None) -> int:
     where = {"mailbox_id": mailbox_id} if mailbox_id is not None else {}
     read = 0
     with transaction.atomic():
-        for model in (HourTotals, DayTimes, TemplateDay):
+        for model in (HourTotals, DayTotals, DayTimes, TemplateDay):
             model.objects.filter(**where).delete()
         states: dict[int, ConvState] = defaultdict(ConvState)
         tally = Tally()
