@@ -83,3 +83,16 @@ def test_a_file_that_cannot_be_read_says_why(boss, data: bytes, code: str) -> No
     with pytest.raises(csv_files.BadFile) as bad:
         csv_files.import_file(boss, data)
     assert bad.value.code == code
+
+
+def test_a_name_that_looks_like_a_formula_is_exported_as_text(boss) -> None:  # type: ignore[no-untyped-def]
+    yamada = Contact.objects.get(name="山田 太郎")
+    formula = '=HYPERLINK("https://evil.example","請求書")'
+    actions.update_customer(yamada, actor_id=None, values={"name": formula, "phone": "+81-3"},
+                            fields={})  # fmt: skip
+    data, _ = csv_files.export(boss, "utf-8")
+    row = _rows(data.decode("utf-8-sig"))[1]
+    assert row[1] == "'" + formula and row[4] == "'+81-3"
+    csv_files.import_file(boss, data)  # read back: the apostrophe goes again
+    yamada.refresh_from_db()
+    assert (yamada.name, yamada.phone) == (formula, "+81-3")

@@ -125,3 +125,13 @@ def test_a_source_nobody_listens_on(source: Source) -> None:
     source.server.shutdown()
     source.server.server_close()
     assert panel.info_for(_conversation("/gone", source)).error in ("network", "timeout")
+
+
+def test_a_link_local_address_is_never_asked(source: Source) -> None:
+    box = make_mailbox("meta@example.jp")
+    actions.save_panel(box.pk, actor_id=None, links=[], order_pattern="",
+                       source_url="http://169.254.169.254/latest/meta-data/?e={email}",
+                       source_header="", source_secret=None, timeout_ms=500,
+                       cache_seconds=0)  # fmt: skip
+    conv = make_conversation(box, subject="x", sender="a@b.example", message_id="ll@x")
+    assert panel.info_for(conv).error == "blocked"

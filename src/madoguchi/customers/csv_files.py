@@ -1,5 +1,7 @@
 """Customers to and from CSV files, as Excel users exchange them.
 
+Cells that a spreadsheet would run as a formula are written as text (``core.spreadsheet``).
+
 Export: UTF-8 with a byte order mark (Excel then reads Japanese right) or Shift_JIS
 (Windows' cp932, for older Excel and the tools around it; a character it cannot hold
 becomes "?", and the count of such values is returned). One line per customer: id, name,
@@ -26,6 +28,7 @@ from madoguchi.accounts.models import Agent
 from madoguchi.conversations.models import Contact, ContactAddress
 from madoguchi.core import events
 from madoguchi.core.event_types import EventType
+from madoguchi.core.spreadsheet import cell, uncell
 from madoguchi.customers import actions
 from madoguchi.customers.models import CustomerField
 from madoguchi.customers.queries import visible_customers
@@ -54,11 +57,10 @@ def export(agent: Agent, encoding: str) -> tuple[bytes, int]:
     rows = visible_customers(agent).prefetch_related("addresses").order_by("pk")
     for contact in rows.iterator(chunk_size=2000):
         emails = " ".join(sorted(a.email for a in contact.addresses.all()))
-        writer.writerow(
-            [contact.pk, contact.name, emails, contact.company, contact.phone,
-             contact.organization, contact.notes]
-            + [contact.fields.get(f.key, "") for f in fields]
-        )  # fmt: skip
+        row = [contact.pk, contact.name, emails, contact.company, contact.phone,
+               contact.organization, contact.notes] + [contact.fields.get(f.key, "")
+                                                       for f in fields]  # fmt: skip
+        writer.writerow([cell(value) for value in row])
     text = out.getvalue()
     if encoding == "shift_jis":
         lost = sum(1 for value in _cells(text) if not _fits_cp932(value))
@@ -128,9 +130,9 @@ def import_file(agent: Agent, data: bytes) -> Imported:
     for number, row in enumerate(reader, start=2):
         if number > MAX_LINES + 1:
             raise BadFile("lines")
-        if not any(cell.strip() for cell in row):
+        if not any(text.strip() for text in row):
             continue
-        record = {name: cell for name, cell in zip(columns, row, strict=False) if name}
+        record = {name: uncell(text) for name, text in zip(columns, row, strict=False) if name}
         try:
             with transaction.atomic():
                 created = _apply(agent, record, fields)

@@ -5,7 +5,8 @@ The source is asked by the browser after the page has loaded (``/c/<id>/customer
 never while the conversation page renders: a slow or failing source shows that it failed
 and costs the page nothing. Each request has the source's time limit for the whole answer
 (not per read), reads at most ``MAX_ANSWER`` bytes, follows no redirect, and sends the
-mailbox's header (its value decrypted only here). An answer is a JSON object whose fields
+mailbox's header (its value decrypted only here), and never goes to a link-local address
+(cloud metadata). An answer is a JSON object whose fields
 are shown (nested objects as ``a.b``, lists joined); it is cached for the source's cache
 time, a failure for ``FAILURE_CACHE`` seconds (so a down source is not asked by every
 open tab).
@@ -14,9 +15,12 @@ open tab).
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
+import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -83,7 +87,7 @@ def links_of(conv: Conversation, panel: CustomerPanel) -> list[tuple[str, str]]:
 class Info:
     fields: list[tuple[str, str]] = field(default_factory=list)
     #: Why nothing is shown: "none" (no source), "missing" (a value the URL needs),
-    #: "timeout", "http" (with the status), "network", "json", "large".
+    #: "timeout", "http" (with the status), "network", "json", "large", "blocked".
     error: str = ""
     detail: str = ""
 
@@ -157,7 +161,19 @@ class _Failed(Exception):
         self.info = Info(error=error, detail=detail)
 
 
+def _blocked(url: str) -> bool:
+    """A link-local address (cloud metadata services live at 169.254.169.254): never asked."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        found = socket.getaddrinfo(parts.hostname or "", parts.port or 80, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError, ValueError):
+        return False  # the request itself will say it cannot reach the host
+    return any(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_link_local for info in found)
+
+
 def _get(request: urllib.request.Request, limit: float) -> bytes:
+    if _blocked(request.full_url):
+        raise _Failed("blocked")
     deadline = time.monotonic() + limit
     try:
         with _OPENER.open(request, timeout=limit) as response:

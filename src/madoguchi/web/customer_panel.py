@@ -5,11 +5,12 @@ loaded); and the mailbox's settings for both (managers and admins)."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from madoguchi.accounts.queries import require_reviewer
+from madoguchi.accounts.models import Role
 from madoguchi.conversations.queries import access_conversation
 from madoguchi.core import params
 from madoguchi.customers import actions, panel
@@ -39,6 +40,7 @@ def _reason(info: panel.Info) -> str:
         "network": _("The customer information source cannot be reached."),
         "json": _("The customer information source did not answer with JSON."),
         "large": _("The customer information source answered with too much data."),
+        "blocked": _("The customer information source is at an address Madoguchi does not ask."),
     }.get(info.error, _("The customer information source failed.")) % {"detail": info.detail}
 
 
@@ -63,7 +65,9 @@ def _parse_links(text: str) -> list[tuple[str, str]]:
 
 @agent_required
 def panel_settings(request: AgentRequest, mailbox_id: int) -> HttpResponse:
-    require_reviewer(request.agent)
+    """Admins only: the source is a request Madoguchi's server makes, with a secret."""
+    if request.agent.role != Role.ADMIN:
+        raise PermissionDenied("admins only")
     mailbox = access_mailbox(request.agent, mailbox_id)
     current = panel.panel_of(mailbox.pk)
     if request.method == "POST":

@@ -29,6 +29,7 @@ from madoguchi.accounts.queries import require_reviewer
 from madoguchi.conversations.changes import Changes
 from madoguchi.conversations.models import Conversation
 from madoguchi.core import params
+from madoguchi.core.spreadsheet import cell
 from madoguchi.mailboxes.queries import assignable_in, visible_mailboxes
 from madoguchi.reports import queries
 from madoguchi.reports.models import Metric
@@ -135,7 +136,7 @@ def export(request: AgentRequest) -> HttpResponse:
     writer.writerow([])
     writer.writerow(["agent", *names])
     for uid, row in queries.per_agent(ids, period).items():
-        writer.writerow([c["people"].get(uid, f"#{uid}"), *(row[n] for n in names)])
+        writer.writerow([cell(c["people"].get(uid, f"#{uid}")), *(row[n] for n in names)])
     response = HttpResponse(out.getvalue().encode("utf-8-sig"),
                             content_type="text/csv; charset=utf-8")  # fmt: skip
     name = f"report-{period.first.isoformat()}-{period.last.isoformat()}.csv"
