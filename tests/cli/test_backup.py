@@ -385,8 +385,10 @@ def test_migrate_to_postgresql_and_back(seeded, new_install, empty_postgresql, t
     assert "conversations_message" in proc.stdout and "copied" in proc.stdout
     assert not proc.stderr  # nothing changed during the copy
     copied = _postgresql_counts(empty_postgresql)
-    assert {t: n for t, n in copied.items() if t != "django_migrations"} == {
-        t: n for t, n in source.counts().items() if t != "django_migrations"
+    # search_term is SQLite's word list for prefixes (PostgreSQL's index serves them itself)
+    skip = ("django_migrations", "search_term")
+    assert {t: n for t, n in copied.items() if t not in skip} == {
+        t: n for t, n in source.counts().items() if t not in skip
     }
     assert "already holds data" in one_line_error(source("migrate-to", empty_postgresql))
     moved = Install(source.data_dir, MADOGUCHI_DATABASE_URL=empty_postgresql)
