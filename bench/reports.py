@@ -169,8 +169,8 @@ def child(args: argparse.Namespace) -> None:
     counts["generate_s"] = round(time.perf_counter() - t)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE reports_hour")
-            cursor.execute("VACUUM ANALYZE reports_times")
+            for table in ("reports_hour", "reports_day", "reports_times", "reports_templates"):
+                cursor.execute(f"VACUUM ANALYZE {table}")
     else:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
