@@ -63,3 +63,11 @@ def test_secret_key_is_generated_once_and_private(monkeypatch, tmp_path):
     first = config.secret_key(tmp_path)
     assert config.secret_key(tmp_path) == first and len(first) >= 32
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_processes_starting_at_once_do_not_trip_over_each_others_probe(tmp_path):
+    """Two workers checked the folder with the same probe file: one removed the other's
+    and failed to start (CI, 2026-12-04). Each check now writes a file of its own."""
+    (tmp_path / ".write-test").mkdir()  # another process's probe, in the way of a shared name
+    assert config.writable_dir("MADOGUCHI_DATA_DIR", tmp_path) == tmp_path.resolve()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".write-test"]  # nothing left

@@ -8,6 +8,7 @@ whose message names the variable, so that a start fails with one clear line.
 from __future__ import annotations
 
 import os
+import tempfile
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,9 +110,10 @@ def writable_dir(name: str, path: Path) -> Path:
     """``path``, made if missing and checked writable; else a ConfigError naming ``name``."""
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
+        # A file of its own (several processes start at once: a shared name raced, one
+        # process removing the other's probe), gone when closed.
+        with tempfile.TemporaryFile(dir=path):
+            pass
     except OSError as exc:
         raise ConfigError(f"{name}: cannot write to {path}: {exc.strerror}") from exc
     return path.resolve()
