@@ -8,8 +8,8 @@ whose message names the variable, so that a start fails with one clear line.
 from __future__ import annotations
 
 import os
-import tempfile
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
