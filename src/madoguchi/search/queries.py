@@ -31,7 +31,7 @@ PAGE = 50
 CHUNK = 200
 GROWTH = 4
 MAX_CHUNK = 5_000
-MAX_SCAN = 10_000
+MAX_SCAN = 5_000
 #: Relevance ranks the newest matches only (a common word has hundreds of thousands).
 RELEVANCE_POOL = 2_000
 ORDERS = ("newest", "relevance")
