@@ -248,3 +248,32 @@ def test_postgresql_chooses_its_plan_from_what_it_walks(
     rest = queries.search(sato, "納期", cursor=page.next_cursor)
     assert [h.conversation.subject for h in rest.hits] == ["納期 1", "納期 0"]
     assert found(sato, "納期", order="relevance")[0] in {"納期 新", "納期 3"}
+
+
+@pytest.mark.parametrize("narrow", [10_000, 1])
+def test_operators_page_through_everything_whatever_the_bounds(
+    support: Mailbox, sato: Agent, monkeypatch: pytest.MonkeyPatch, narrow: int
+) -> None:
+    """A filter that keeps some conversations: small pages, chunks and scopes find each
+    once (PostgreSQL puts a narrow filter into the statement over entry windows, checks a
+    broad one on each chunk's conversations; SQLite always the latter)."""
+    monkeypatch.setattr(queries, "NARROW", narrow)
+    monkeypatch.setattr(queries, "PAGE", 2)
+    monkeypatch.setattr(queries, "CHUNK", 2)
+    monkeypatch.setattr(queries, "MAX_SCAN", 3)
+    monkeypatch.setattr(queries, "FILTER_SCOPE", 3)
+    wanted = []
+    for i in range(9):
+        c = conv(support, f"在庫 {i}", message_id=f"f{i}@x")
+        if i % 3 == 0:
+            actions.tag_conversation(c, "重要", actor_id=None)
+            wanted.append(f"在庫 {i}")
+    seen: list[str] = []
+    cursor = None
+    for _ in range(30):
+        page = queries.search(sato, "在庫 tag:重要", cursor=cursor)
+        seen += [hit.conversation.subject for hit in page.hits]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == sorted(wanted, reverse=True)

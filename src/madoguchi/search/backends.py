@@ -12,7 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
+from django.db.models import QuerySet
 
 from madoguchi.search import terms
 from madoguchi.search.query import Query
@@ -206,6 +208,52 @@ def _pg_walk(
         rows = cursor.fetchall()
     edge, seen = next((a, b) for a, b, hit in rows if not hit)
     return [(int(a), int(b)) for a, b, hit in rows if hit], int(edge or 0), int(seen)
+
+
+def filters_in_statement() -> bool:
+    """Whether conversation operators go into the full-text statement (``within``)."""
+    return connection.vendor == "postgresql"
+
+
+def newest_id() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(id) FROM search_entry")
+        (top,) = cursor.fetchone()
+    return int(top or 0)
+
+
+def matching_within(
+    match: str,
+    mailboxes: list[int],
+    within: QuerySet[Any],
+    *,
+    below: int,
+    floor: int,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int,
+) -> list[tuple[int, int]]:
+    """PostgreSQL, with conversation operators: the matching entries of the conversations
+    ``within`` selects, newest first, among the entries from ``floor`` to below ``below``.
+
+    The entries are read in id order and kept only when their conversation is one of
+    ``within`` (a hashed set, built once) before their ``tsv`` is decompressed and checked:
+    a filter that leaves few conversations costs a walk over ids, not a check of every
+    matching entry (``OFFSET 0`` keeps the planner from merging the two steps)."""
+    try:
+        sub_sql, sub_params = within.query.sql_with_params()
+    except EmptyResultSet:  # a filter no conversation can pass (status: of nothing known)
+        return []
+    where, params = _where("", mailboxes, below=below, at_least=floor, start=start, end=end,
+                           text=False)  # fmt: skip
+    sql = (
+        f"SELECT id, conversation_id FROM (SELECT e.id, e.conversation_id, e.tsv {where} "
+        f"AND e.conversation_id IN ({sub_sql}) ORDER BY e.id DESC OFFSET 0) w "
+        "WHERE w.tsv @@ to_tsquery('simple'::regconfig, %s) ORDER BY w.id DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *sub_params, match, limit])
+        return [(int(a), int(b)) for a, b in cursor.fetchall()]
 
 
 def conversations_matching(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -32,6 +33,11 @@ CHUNK = 200
 GROWTH = 4
 MAX_CHUNK = 5_000
 MAX_SCAN = 5_000
+#: PostgreSQL with conversation operators that keep fewer than ``NARROW`` conversations:
+#: the filter goes into the full-text statement, over this many entries (not matches) a
+#: page; a broader filter is cheaper checked on each chunk's conversations.
+FILTER_SCOPE = 100_000
+NARROW = 10_000
 #: Relevance ranks the newest matches only (a common word has hundreds of thousands).
 RELEVANCE_POOL = 2_000
 ORDERS = ("newest", "relevance")
@@ -142,6 +148,10 @@ def _newest(
     agent: Agent, query: Query, boxes: list[int], cursor: int | None, results: Results
 ) -> Results:
     where = _conversation_filter(agent, query, results)
+    if where and backends.filters_in_statement():
+        within = Conversation.objects.filter(where, mailbox_id__in=boxes).values("pk")
+        if within[:NARROW].count() < NARROW:  # a narrow filter: into the statement
+            return _newest_within(query, boxes, cursor, results, within)
     start, end = _at_range(query)
     match = backends.match_expression(query)
     first: dict[int, int] = {}  # conversation -> its newest matching entry on this page
@@ -176,6 +186,46 @@ def _newest(
         ordered = ordered[:PAGE]
     elif results.more:
         results.next_cursor = below
+    results.hits = _hits(ordered)
+    return results
+
+
+def _newest_within(
+    query: Query, boxes: list[int], cursor: int | None, results: Results,
+    within: QuerySet[Conversation, Any],
+) -> Results:  # fmt: skip
+    """Newest first with conversation operators on PostgreSQL: the filter goes into the
+    statement (``backends.matching_within``), over the newest ``FILTER_SCOPE`` entries
+    below the cursor; a page not full by then offers to search further back."""
+    start, end = _at_range(query)
+    match = backends.match_expression(query)
+    top = cursor if cursor is not None else backends.newest_id() + 1
+    floor = max(0, top - FILTER_SCOPE)
+    first: dict[int, int] = {}
+    below = top
+    while len(first) <= PAGE:
+        rows = backends.matching_within(match, boxes, within, below=below, floor=floor,
+                                        start=start, end=end, limit=CHUNK)  # fmt: skip
+        fresh: dict[int, int] = {}
+        for entry_id, conv_id in rows:
+            if conv_id not in first and conv_id not in fresh:
+                fresh[conv_id] = entry_id
+        if cursor is not None and fresh:  # shown on an earlier page: a newer entry matched
+            shown = backends.conversations_matching(
+                match, list(fresh), at_least=cursor, start=start, end=end
+            )
+            for conv_id in shown:
+                fresh.pop(conv_id, None)
+        first.update(fresh)
+        if len(rows) < CHUNK:
+            break
+        below = rows[-1][0]
+    ordered = sorted(first.items(), key=lambda item: -item[1])
+    if len(ordered) > PAGE:
+        results.next_cursor = ordered[PAGE - 1][1]
+        ordered = ordered[:PAGE]
+    elif floor > 0:
+        results.more, results.next_cursor = True, floor
     results.hits = _hits(ordered)
     return results
 
