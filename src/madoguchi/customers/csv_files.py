@@ -191,14 +191,14 @@ def _apply(agent: Agent, record: dict[str, str], fields: dict[str, CustomerField
     if contact is None:
         if not emails:
             raise _Refused("no_email")
-        contact = Contact.objects.create(name=values.pop("name", "").strip()[:255])
-        created = True
-    else:
-        created = False
+        name = values.pop("name", "")
+        contact = actions.create_customer(actor_id=agent.user_id, name=name, emails=emails)
+        actions.update_customer(contact, actor_id=agent.user_id, values=values, fields=custom)
+        return True
     for email in emails:
         actions.add_address(contact, email, actor_id=None)
     actions.update_customer(contact, actor_id=agent.user_id, values=values, fields=custom)
-    return created
+    return False
 
 
 def _existing(agent: Agent, record: dict[str, str], emails: list[str]) -> Contact | None:

@@ -21,16 +21,9 @@ COUNTS = (
 )  # fmt: skip
 
 
-class HourTotals(models.Model):
-    mailbox = models.ForeignKey("mailboxes.Mailbox", on_delete=models.CASCADE, related_name="+")
-    hour = models.DateTimeField()
-    agent = models.BigIntegerField(default=0)
-    tag = models.CharField(max_length=64, default="", blank=True)
-    #: The hour in the mailbox's time zone, kept for grouping by day and for the heat map
-    #: (``reports rebuild`` after the zone changes).
-    day = models.DateField()
-    weekday = models.PositiveSmallIntegerField()  # Monday 0
-    local_hour = models.PositiveSmallIntegerField()
+class Counts(models.Model):
+    """The counts ``HourTotals`` and ``DayTotals`` keep (``COUNTS``), for their key."""
+
     #: New conversations (started by a customer's mail).
     conversations = models.BigIntegerField(default=0)
     #: Customers' mails, replies included.
@@ -48,6 +41,21 @@ class HourTotals(models.Model):
     resolution_minutes = models.BigIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class HourTotals(Counts):
+    mailbox = models.ForeignKey("mailboxes.Mailbox", on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField()
+    agent = models.BigIntegerField(default=0)
+    tag = models.CharField(max_length=64, default="", blank=True)
+    #: The hour in the mailbox's time zone, kept for grouping by day and for the heat map
+    #: (``reports rebuild`` after the zone changes).
+    day = models.DateField()
+    weekday = models.PositiveSmallIntegerField()  # Monday 0
+    local_hour = models.PositiveSmallIntegerField()
+
+    class Meta:
         db_table = "reports_hour"
         constraints = [
             models.UniqueConstraint(
@@ -59,7 +67,7 @@ class HourTotals(models.Model):
         return f"{self.mailbox_id} {self.hour:%Y-%m-%d %H}h"
 
 
-class DayTotals(models.Model):
+class DayTotals(Counts):
     """The same counts per local day of the mailbox: what the figures and tables of a
     period read (a year is 365 rows per agent or tag, not 8,760)."""
 
@@ -67,18 +75,6 @@ class DayTotals(models.Model):
     day = models.DateField()
     agent = models.BigIntegerField(default=0)
     tag = models.CharField(max_length=64, default="", blank=True)
-    conversations = models.BigIntegerField(default=0)
-    messages_in = models.BigIntegerField(default=0)
-    replied = models.BigIntegerField(default=0)
-    closed = models.BigIntegerField(default=0)
-    reopened = models.BigIntegerField(default=0)
-    notes = models.BigIntegerField(default=0)
-    breaches = models.BigIntegerField(default=0)
-    tagged = models.BigIntegerField(default=0)
-    first_responses = models.BigIntegerField(default=0)
-    first_response_minutes = models.BigIntegerField(default=0)
-    resolutions = models.BigIntegerField(default=0)
-    resolution_minutes = models.BigIntegerField(default=0)
 
     class Meta:
         db_table = "reports_day"

@@ -156,7 +156,11 @@ def _newest(
     match = backends.match_expression(query)
     first: dict[int, int] = {}  # conversation -> its newest matching entry on this page
     scanned, below, chunk = 0, cursor, CHUNK
-    while len(first) <= PAGE and scanned < MAX_SCAN:
+    more_at = None
+    while len(first) <= PAGE:
+        if scanned >= MAX_SCAN:
+            more_at = below
+            break
         limit = min(chunk, MAX_SCAN - scanned)
         rows = backends.matching(match, boxes, below=below, start=start, end=end, limit=limit)
         if not rows:
@@ -164,30 +168,12 @@ def _newest(
         scanned += len(rows)
         chunk = min(chunk * GROWTH, MAX_CHUNK)
         below = rows[-1][0]
-        fresh: dict[int, int] = {}
-        for entry_id, conv_id in rows:
-            if conv_id not in first and conv_id not in fresh:
-                fresh[conv_id] = entry_id
-        if cursor is not None and fresh:  # shown on an earlier page: a newer entry matched
-            shown = backends.conversations_matching(
-                match, list(fresh), at_least=cursor, start=start, end=end
-            )
-            for conv_id in shown:
-                fresh.pop(conv_id, None)
+        fresh = _unseen(rows, first, match, cursor, start=start, end=end)
         kept = _filtered(fresh, where)
         first.update((c, e) for c, e in fresh.items() if c in kept)
         if len(rows) < limit:
             break
-    else:
-        results.more = scanned >= MAX_SCAN and len(first) <= PAGE
-    ordered = sorted(first.items(), key=lambda item: -item[1])
-    if len(ordered) > PAGE:
-        results.next_cursor = ordered[PAGE - 1][1]
-        ordered = ordered[:PAGE]
-    elif results.more:
-        results.next_cursor = below
-    results.hits = _hits(ordered)
-    return results
+    return _page(results, first, more_at)
 
 
 def _newest_within(
@@ -206,26 +192,41 @@ def _newest_within(
     while len(first) <= PAGE:
         rows = backends.matching_within(match, boxes, within, below=below, floor=floor,
                                         start=start, end=end, limit=CHUNK)  # fmt: skip
-        fresh: dict[int, int] = {}
-        for entry_id, conv_id in rows:
-            if conv_id not in first and conv_id not in fresh:
-                fresh[conv_id] = entry_id
-        if cursor is not None and fresh:  # shown on an earlier page: a newer entry matched
-            shown = backends.conversations_matching(
-                match, list(fresh), at_least=cursor, start=start, end=end
-            )
-            for conv_id in shown:
-                fresh.pop(conv_id, None)
-        first.update(fresh)
+        first.update(_unseen(rows, first, match, cursor, start=start, end=end))
         if len(rows) < CHUNK:
             break
         below = rows[-1][0]
+    return _page(results, first, floor or None)
+
+
+def _unseen(
+    rows: list[tuple[int, int]], first: dict[int, int], match: str, cursor: int | None, *,
+    start: datetime | None, end: datetime | None,
+) -> dict[int, int]:  # fmt: skip
+    """The newest entry of each conversation in ``rows`` that this page has not got yet and
+    no earlier page showed (one with a newer matching entry than ``cursor`` was shown)."""
+    fresh: dict[int, int] = {}
+    for entry_id, conv_id in rows:
+        if conv_id not in first and conv_id not in fresh:
+            fresh[conv_id] = entry_id
+    if cursor is not None and fresh:
+        shown = backends.conversations_matching(
+            match, list(fresh), at_least=cursor, start=start, end=end
+        )
+        for conv_id in shown:
+            fresh.pop(conv_id, None)
+    return fresh
+
+
+def _page(results: Results, first: dict[int, int], more_at: int | None) -> Results:
+    """The page's hits, newest first; where the next page starts: after the page's last
+    hit when there are more, or ``more_at`` when the scan stopped at its bound."""
     ordered = sorted(first.items(), key=lambda item: -item[1])
     if len(ordered) > PAGE:
         results.next_cursor = ordered[PAGE - 1][1]
         ordered = ordered[:PAGE]
-    elif floor > 0:
-        results.more, results.next_cursor = True, floor
+    elif more_at is not None:
+        results.more, results.next_cursor = True, more_at
     results.hits = _hits(ordered)
     return results
 

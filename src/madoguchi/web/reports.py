@@ -67,11 +67,12 @@ def _choice(request: AgentRequest) -> dict[str, Any]:
     kind = params.get_choice(request, "period", queries.PERIODS, default="month")
     today = timezone.now().astimezone(zone).date()
     period = queries.period_for(kind, today, zone, _day(request, "start"), _day(request, "end"))
-    people = {
-        a.user_id: a.name or a.user.username
-        for a in Agent.objects.filter(user__memberships__mailbox__in=selected)
+    members = list(
+        Agent.objects.filter(user__memberships__mailbox__in=selected)
         .select_related("user").distinct()
-    }  # fmt: skip
+    )  # fmt: skip
+    people = {a.user_id: a.name or a.user.username for a in members}
+    usernames = {a.user_id: a.user.username for a in members}
     who = params.get_id(request, "agent") or 0
     if who and who not in people:
         raise params.BadParameter("agent", "not an agent of these mailboxes")
@@ -79,7 +80,7 @@ def _choice(request: AgentRequest) -> dict[str, Any]:
     kept = {k: request.GET[k] for k in ("mailbox",) if request.GET.get(k)}
     return {"boxes": boxes, "selected": selected, "ids": [b.pk for b in selected],
             "period": period, "kind": kind, "agent": who, "tag": tag, "people": people,
-            "query_string": urlencode(kept)}  # fmt: skip
+            "usernames": usernames, "query_string": urlencode(kept)}  # fmt: skip
 
 
 @agent_required
@@ -157,10 +158,7 @@ def workload(request: AgentRequest) -> HttpResponse:
     person's open conversations to another."""
     c = _choice(request)
     loads = queries.workload(c["ids"])
-    names = dict(c["people"])
-    usernames = dict(
-        Agent.objects.filter(user_id__in=list(names)).values_list("user_id", "user__username")
-    )
+    names, usernames = c["people"], c["usernames"]
     rows = [(load, names.get(load.agent, _("Unassigned") if not load.agent else f"#{load.agent}"),
              usernames.get(load.agent, "")) for load in loads]  # fmt: skip
     template = (
