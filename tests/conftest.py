@@ -159,7 +159,7 @@ def pytest_collection_modifyitems(items):
     """Mark tests that start servers. Browser tests last: Playwright keeps an event loop in
     the main thread (RECIPES.md). Before them and among them, the tests that use the shared
     web process (``web``, tests/web/conftest.py) together, so it starts twice a run. Within
-    each of these groups, tests marked ``slow`` first: in a parallel run (scripts/test) a
+    each of these groups, tests marked ``exhaustive`` first: in a parallel run (scripts/test) a
     worker left without tests takes queued ones from the other, never the one it runs, so a
     long test last would keep one worker busy alone."""
     for item in items:
@@ -169,7 +169,7 @@ def pytest_collection_modifyitems(items):
         key=lambda item: (
             item.get_closest_marker("browser") is not None,
             "web" in getattr(item, "fixturenames", ()),
-            item.get_closest_marker("slow") is None,
+            item.get_closest_marker("exhaustive") is None,
         )
     )
 

@@ -10,12 +10,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -80,21 +84,70 @@ def server_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def run_cli_here(
+    *args: str, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """``madoguchi ARGS`` run in this process, as ``python -m madoguchi.cli`` would run it:
+    its exit status, what it printed (logging too), ``env`` added to the environment and
+    ``stdin`` as standard input for the call. A fraction of a second less than a process
+    each (Python and Django start once); the tests of what only a process shows (signals,
+    exit codes of the entry point, a terminal) start one (``server_env``)."""
+    from madoguchi import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = dict(os.environ)
+    os.environ.update(env or {})
+    try:
+        with (
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+            _stdin(stdin),
+            _logging_to(err),
+            mock.patch.object(cli, "setup_django", lambda: None),  # set up already
+        ):
+            try:
+                code = cli.main(list(args))
+            except SystemExit as exc:  # argparse's usage errors
+                code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return subprocess.CompletedProcess(["madoguchi", *args], code, out.getvalue(), err.getvalue())
+
+
+@contextlib.contextmanager
+def _stdin(text: str) -> Iterator[None]:
+    saved = sys.stdin
+    sys.stdin = io.StringIO(text)
+    try:
+        yield
+    finally:
+        sys.stdin = saved
+
+
+@contextlib.contextmanager
+def _logging_to(stream: io.StringIO) -> Iterator[None]:
+    """The stream handlers of settings.LOGGING write to ``stream`` meanwhile (a process would
+    print its log lines on standard error)."""
+    loggers = [logging.getLogger(name) for name in ("", *settings.LOGGING["loggers"])]
+    handlers = list({h for lg in loggers for h in lg.handlers if type(h) is logging.StreamHandler})
+    saved = [h.stream for h in handlers]
+    for handler in handlers:
+        handler.stream = stream
+    try:
+        yield
+    finally:
+        for handler, old in zip(handlers, saved, strict=True):
+            handler.stream = old
+
+
 @pytest.fixture
 def cli(transactional_db: None) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run the `madoguchi` command against the test database; returns the finished process."""
+    """Run the `madoguchi` command against the test database (in this process:
+    ``run_cli_here``); returns the finished run."""
 
-    def run(
-        *args: str, timeout: float = 120, check: bool = False
-    ) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "madoguchi.cli", *args],
-            env=server_env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+    def run(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+        proc = run_cli_here(*args)
         if check and proc.returncode:
             raise AssertionError(f"madoguchi {' '.join(args)} failed: {proc.stderr}")
         return proc

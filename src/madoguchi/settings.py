@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
+#: Django's form renderer with <select> written in Python (web/form_renderer.py).
+FORM_RENDERER = "madoguchi.web.form_renderer.FormRenderer"
 ROOT_URLCONF = "madoguchi.web.urls"
 ASGI_APPLICATION = "madoguchi.asgi.application"
 TEMPLATES = [

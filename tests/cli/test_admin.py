@@ -6,30 +6,20 @@ from __future__ import annotations
 import os
 import pty
 import select
-import subprocess
 import sys
 import time
 
 import pytest
 
 from madoguchi.accounts.models import Agent, Role
-from tests.fixtures import server_env
+from tests.fixtures import run_cli_here, server_env
 
 GOOD = "hinoki-no-ki-2026"
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, stdin: str = ""):
-    full_env = server_env()
-    full_env.pop("MADOGUCHI_ADMIN_PASSWORD", None)
-    return subprocess.run(
-        [sys.executable, "-m", "madoguchi.cli", "createadmin", *args],
-        env={**full_env, **(env or {})},
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    assert "MADOGUCHI_ADMIN_PASSWORD" not in os.environ
+    return run_cli_here("createadmin", *args, env=env, stdin=stdin)
 
 
 def admin(username: str) -> Agent:

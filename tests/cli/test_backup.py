@@ -142,15 +142,17 @@ class Install:
         return self.data_dir / "blobs" / sha[:2] / sha[2:]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def empty_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database migrated to this version, without data: new installations copy it."""
+    """A database migrated to this version, without data: new installations copy it.
+    (These fixtures are the session's, not the module's: in a parallel run a worker may
+    take this module's tests between others', and would make them again each time.)"""
     install = Install(tmp_path_factory.mktemp("template"))
     install("init", check=True)
     return install.database
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def new_install(
     empty_database: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[..., Install]:
@@ -162,7 +164,7 @@ def new_install(
     return make
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def seeded(new_install: Callable[..., Install]) -> tuple[Install, int]:
     """An installation with mail, attachments, notes, a tag and a template file."""
     install = new_install("seeded")
@@ -170,7 +172,7 @@ def seeded(new_install: Callable[..., Install]) -> tuple[Install, int]:
     return install, conversation
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def backup(seeded: tuple[Install, int], tmp_path_factory: pytest.TempPathFactory) -> Path:
     install, _ = seeded
     path = tmp_path_factory.mktemp("backups") / "monday"

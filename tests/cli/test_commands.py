@@ -6,6 +6,8 @@ import json
 import mailbox as stdlib_mailbox
 from pathlib import Path
 
+import pytest
+
 from tests.mailmaker import make_mail
 
 
@@ -57,6 +59,25 @@ def test_bad_database_url_names_the_variable(cli, monkeypatch):
     )
     assert proc.returncode == 2
     assert "MADOGUCHI_DATABASE_URL" in proc.stderr
+
+
+@pytest.mark.parametrize("command", [["mailbox", "list"], ["stats"], ["mail", "failed"]])
+def test_a_command_before_init_says_to_run_init(tmp_path, command):
+    """A command on a database nobody set up: one line saying to run init, no traceback
+    (it printed Django's traceback for "no such table")."""
+    import subprocess
+    import sys
+
+    from tests.fixtures import server_env
+
+    env = server_env(MADOGUCHI_DATA_DIR=str(tmp_path), MADOGUCHI_DATABASE_URL="")
+    proc = subprocess.run([sys.executable, "-m", "madoguchi.cli", *command], env=env,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert (
+        proc.stderr
+        == "madoguchi: error: the database is not set up yet: run `madoguchi init` first\n"
+    )
 
 
 def test_import_folder_mbox_and_maildir_with_summary(cli, tmp_path):

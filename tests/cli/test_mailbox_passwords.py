@@ -4,23 +4,20 @@ so they do not show in `ps`; the old flags still work, with a warning."""
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 
 from madoguchi.mailboxes.models import Mailbox
-from tests.fixtures import server_env
+from tests.fixtures import run_cli_here
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
 
 def _add(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
-    full = server_env(**env)
-    return subprocess.run(
-        [sys.executable, "-m", "madoguchi.cli", "mailbox", "add", "info@example.jp",
-         "--imap-host", "imap.example.jp", "--imap-user", "info",
-         "--smtp-host", "smtp.example.jp", "--smtp-user", "info", *args],
-        env=full, input=stdin, capture_output=True, text=True, timeout=120, check=False,
+    return run_cli_here(
+        "mailbox", "add", "info@example.jp", "--imap-host", "imap.example.jp",
+        "--imap-user", "info", "--smtp-host", "smtp.example.jp", "--smtp-user", "info", *args,
+        env=env, stdin=stdin,
     )  # fmt: skip
 
 

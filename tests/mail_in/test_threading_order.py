@@ -176,15 +176,20 @@ FORK_4 = tree_of("f", "a b:a c:a d:b")
 TREE_5 = tree_of("t", "a b:a c:a d:b e:c")
 BUSH_5 = tree_of("t", "a b:a c:a d:a e:b")
 BATCHED = ("one_batch", "two_batches")
+#: The sweeps over many orders; the fast run keeps the chain of 3 and the named cases below.
+EVERY = pytest.mark.exhaustive
 
 
 @pytest.mark.parametrize("style", STYLES)
-@pytest.mark.parametrize("tree", [CHAIN_3, CHAIN_4], ids=["chain3", "chain4"])
+@pytest.mark.parametrize(
+    "tree", [pytest.param(CHAIN_3, id="chain3"), pytest.param(CHAIN_4, id="chain4", marks=EVERY)]
+)
 def test_every_order_of_a_chain(mailbox: Mailbox, tree: Tree, style: str) -> None:
     """All 6 orders of a chain of 3 and 12 of the 24 of a chain of 4, in every mode."""
     check(mailbox, [tree], mails([tree], style), sample(list(tree), 12, seed=1))
 
 
+@EVERY
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize(
     ("tree", "orders"), [(FORK_4, 12), (TREE_5, 12), (BUSH_5, 12)], ids=["fork4", "tree5", "bush5"]
@@ -200,6 +205,7 @@ def test_many_orders_of_a_branching_thread(
     check(mailbox, [tree], data, chosen[::3], ["one_by_one"])
 
 
+@EVERY
 def test_two_threads_interleaved_stay_two(mailbox: Mailbox) -> None:
     """Two chains delivered interleaved never join each other, nor split."""
     one, two = tree_of("x", "a b:a c:b"), tree_of("y", "a b:a c:b")
@@ -209,6 +215,7 @@ def test_two_threads_interleaved_stay_two(mailbox: Mailbox) -> None:
     check(mailbox, [one, two], data, orders[::3], ["one_by_one"])
 
 
+@EVERY
 @pytest.mark.parametrize(("style", "seed"), [(s, i) for i, s in enumerate([*STYLES, "mixed"])])
 def test_large_tree_shuffled_and_reversed(mailbox: Mailbox, style: str, seed: int) -> None:
     """A 20-mail tree beside an 8-mail one: newest first and shuffled, in every mode, and

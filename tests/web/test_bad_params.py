@@ -628,7 +628,7 @@ def test_the_watch_sees_reads_by_hand_and_by_forms(world, watched):
     assert pair.refused == {"a": [False], "b": [False], "c": [True]}
 
 
-@pytest.mark.slow
+@pytest.mark.exhaustive
 @pytest.mark.parametrize("part", range(PARTS))
 def test_every_url_with_hostile_query_values(world, watched, part: int):
     client, _, ids = world
@@ -768,7 +768,7 @@ def _sweep(post: _Poster, fields: dict[str, object]) -> None:
             post({**base, n: value}, f"{n}={value!r}")
 
 
-@pytest.mark.slow
+@pytest.mark.exhaustive
 @pytest.mark.parametrize("part", range(PARTS))
 def test_every_form_field_with_hostile_values(world, watched, part: int):
     client, admin, ids = world

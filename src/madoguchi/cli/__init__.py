@@ -38,6 +38,7 @@ def setup_django() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from django.core.exceptions import ImproperlyConfigured, ValidationError
+    from django.db import DatabaseError
 
     try:
         setup_django()
@@ -56,8 +57,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CommandError, LookupError, ValueError, OSError) as exc:
         print(f"madoguchi: error: {exc}", file=sys.stderr)
         return 1
+    except DatabaseError as exc:
+        print(f"madoguchi: error: {database_problem(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
+
+
+def database_problem(exc: Exception) -> str:
+    """One line for a database that refused a command: most often one not set up yet (a
+    command before ``madoguchi init``), or not upgraded after a new version."""
+    from django.db import DatabaseError, connection
+
+    try:
+        connection.close()  # a PostgreSQL transaction is aborted after the error
+        tables = connection.introspection.table_names()
+    except DatabaseError:
+        return f"the database cannot be read: {exc}"
+    if "django_migrations" not in tables:
+        return "the database is not set up yet: run `madoguchi init` first"
+    return f"{exc} (after installing a new version, run `madoguchi init` to upgrade the database)"
 
 
 if __name__ == "__main__":
