@@ -100,6 +100,33 @@ def test_sender_recipient_and_subject_operators(support: Mailbox, sato: Agent) -
     assert sorted(found(sato, "to:support")) == ["山田様の件", "納期の確認"]
 
 
+@pytest.mark.parametrize("narrow", [10_000, 1])
+def test_from_and_to_alone_ask_the_people_fields_only(
+    support: Mailbox, sato: Agent, monkeypatch: pytest.MonkeyPatch, narrow: int
+) -> None:
+    """``from:`` and ``to:`` alone (on PostgreSQL: the people fields' own column, on every
+    path: newest first, with a narrow filter, by relevance) find the sender and the
+    recipients, not the same words in a subject or a body; with a word they ask every
+    field."""
+    from madoguchi.search import backends
+    from madoguchi.search.query import parse
+
+    monkeypatch.setattr(queries, "NARROW", narrow)
+    conv(support, "納期の確認", sender="山田 <yamada@tokyo-shoji.example>", message_id="a@x")
+    conv(support, "tokyo-shoji の件", body="tokyo-shoji.example 山田\n", message_id="b@x",
+         sender="Suzuki <suzuki@osaka.example>")  # fmt: skip
+    for q in ("from:tokyo-shoji", "from:山田", "from:tokyo-shoji status:new"):
+        assert found(sato, q) == ["納期の確認"], q
+        assert found(sato, q, order="relevance") == ["納期の確認"], q
+    assert found(sato, "to:osaka") == []
+    assert found(sato, "from:tokyo-shoji 山田") == ["納期の確認"]
+    assert sorted(found(sato, "tokyo-shoji")) == ["tokyo-shoji の件", "納期の確認"]
+    if backends.filters_in_statement():  # PostgreSQL
+        assert backends.match_expression(parse("from:a to:b")).column == "tsv_people"  # type: ignore[attr-defined]
+        for mixed in ("from:a b", "from:a subject:b"):
+            assert backends.match_expression(parse(mixed)).column == "tsv"  # type: ignore[attr-defined]
+
+
 def test_conversation_operators(support: Mailbox, sato: Agent) -> None:
     first = conv(support, "請求書A", message_id="a@x")
     second = conv(support, "請求書B", message_id="b@x")

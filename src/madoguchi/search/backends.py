@@ -4,7 +4,9 @@ A ``Query``'s terms become an FTS5 ``MATCH`` expression on SQLite and a ``tsquer
 PostgreSQL: a term is the phrase of its words (adjacent, in order), the last one a prefix
 when the term says so; ``subject:``, ``from:`` and ``to:`` ask one field (an FTS5 column,
 a ``tsvector`` weight); all terms must match. Matching entries come newest first (the
-entry id), in chunks, already limited to the agent's mailboxes and the date range.
+entry id), in chunks, already limited to the agent's mailboxes and the date range. On
+PostgreSQL a query of ``from:`` and ``to:`` terms alone is asked of the people fields' own
+column, ``tsv_people`` (``Match.column``; migration 0008), the others of ``tsv``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,26 @@ class SearchUnavailable(Exception):
     """The database has no full-text index Madoguchi knows (neither SQLite nor PostgreSQL)."""
 
 
+class Match(str):
+    """A full-text expression (``match_expression``), with the PostgreSQL column it is asked
+    of: ``tsv`` (every field) or ``tsv_people`` (sender and recipients: a few dozen bytes a
+    row where ``tsv`` holds the whole mail, so each check of a weighted term costs a third)."""
+
+    column: str
+
+    def __new__(cls, text: str, column: str = "tsv") -> Match:
+        made = super().__new__(cls, text)
+        made.column = column
+        return made
+
+
+def _column(match: str) -> str:
+    return getattr(match, "column", "tsv")
+
+
 _WEIGHT = {"subject": "A", "sender": "B", "recipients": "C"}
+#: The fields in ``tsv_people`` (PostgreSQL).
+PEOPLE = frozenset({"sender", "recipients"})
 
 
 def _fts5(term: Term) -> str:
@@ -60,7 +81,8 @@ def match_expression(query: Query) -> str:
     if vendor == "postgresql":
         parts = [_tsquery(t) for t in query.terms]
         parts += [_tsquery(t, _WEIGHT[column]) for column, t in query.fields]
-        return " & ".join(parts)
+        people = not query.terms and all(c in PEOPLE for c, _ in query.fields)
+        return Match(" & ".join(parts), "tsv_people" if people and query.fields else "tsv")
     raise SearchUnavailable(vendor)
 
 
@@ -85,7 +107,7 @@ def _where(
                "WHERE search_fts MATCH %s")  # fmt: skip
     else:
         rowid = "e.id"
-        sql = "FROM search_entry e WHERE e.tsv @@ to_tsquery('simple'::regconfig, %s)"
+        sql = f"FROM search_entry e WHERE e.{_column(match)} @@ to_tsquery('simple'::regconfig, %s)"
     if mailboxes is not None:
         sql += f" AND e.mailbox_id IN ({', '.join(['%s'] * len(mailboxes))})"
         params += mailboxes
@@ -199,7 +221,7 @@ def _pg_walk(
     with connection.cursor() as cursor:
         cursor.execute(
             "WITH w AS MATERIALIZED (SELECT e.id, e.conversation_id, "
-            f"e.tsv @@ to_tsquery('simple'::regconfig, %s) AS hit {where} "
+            f"e.{_column(match)} @@ to_tsquery('simple'::regconfig, %s) AS hit {where} "
             "ORDER BY e.id DESC LIMIT %s) "
             "(SELECT id, conversation_id, 1 FROM w WHERE hit ORDER BY id DESC LIMIT %s) "
             "UNION ALL (SELECT min(id), count(*), 0 FROM w)",
@@ -236,10 +258,13 @@ def matching_within(
     """PostgreSQL, with conversation operators: the matching entries of the conversations
     ``within`` selects, newest first, among the entries from ``floor`` to below ``below``.
 
-    The entries are read in id order and kept only when their conversation is one of
-    ``within`` (a hashed set, built once) before their ``tsv`` is decompressed and checked:
-    a filter that leaves few conversations costs a walk over ids, not a check of every
-    matching entry (``OFFSET 0`` keeps the planner from merging the two steps)."""
+    The entries are read in id order from an index that holds each one's conversation,
+    mailbox and time (``search_entry_walk``, migration 0007: no table page for an entry
+    of another conversation) and kept only when their conversation is one of ``within`` (a
+    hashed set, built once); only those are looked up in the table, one by one, to check
+    their ``tsv`` (a subquery per entry, newest first, until ``limit`` matched). A filter
+    that leaves few conversations costs a walk over the index, not a check of every
+    matching entry (``OFFSET 0`` keeps the planner from merging the steps)."""
     try:
         sub_sql, sub_params = within.query.sql_with_params()
     except EmptyResultSet:  # a filter no conversation can pass (status: of nothing known)
@@ -247,9 +272,10 @@ def matching_within(
     where, params = _where("", mailboxes, below=below, at_least=floor, start=start, end=end,
                            text=False)  # fmt: skip
     sql = (
-        f"SELECT id, conversation_id FROM (SELECT e.id, e.conversation_id, e.tsv {where} "
+        f"SELECT w.id, w.conversation_id FROM (SELECT e.id, e.conversation_id {where} "
         f"AND e.conversation_id IN ({sub_sql}) ORDER BY e.id DESC OFFSET 0) w "
-        "WHERE w.tsv @@ to_tsquery('simple'::regconfig, %s) ORDER BY w.id DESC LIMIT %s"
+        f"WHERE (SELECT t.{_column(match)} @@ to_tsquery('simple'::regconfig, %s) "
+        "FROM search_entry t WHERE t.id = w.id) ORDER BY w.id DESC LIMIT %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *sub_params, match, limit])
@@ -314,7 +340,7 @@ def _pg_ranked(
         return []
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, conversation_id, ts_rank('{0.1, 0.2, 0.4, 1.0}', tsv, "
+            f"SELECT id, conversation_id, ts_rank('{{0.1, 0.2, 0.4, 1.0}}', {_column(match)}, "
             "to_tsquery('simple'::regconfig, %s)) FROM search_entry WHERE id = ANY(%s) "
             "ORDER BY id DESC",
             [match, ids],
