@@ -209,7 +209,7 @@ def child_generate(args: argparse.Namespace) -> None:
 #: kept up to date row by row while it runs).
 LATER_INDEXES = {
     "search_entry_walk": "CREATE INDEX search_entry_walk ON search_entry (id) "
-    "INCLUDE (conversation_id, mailbox_id, at)",
+    "INCLUDE (conversation_id, mailbox_id, at, tsv_people)",
     "search_entry_people": "CREATE INDEX search_entry_people ON search_entry "
     "USING gin (tsv_people)",
 }

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -149,9 +148,10 @@ def _newest(
 ) -> Results:
     where = _conversation_filter(agent, query, results)
     if where and backends.filters_in_statement():
-        within = Conversation.objects.filter(where, mailbox_id__in=boxes).values("pk")
-        if within[:NARROW].count() < NARROW:  # a narrow filter: into the statement
-            return _newest_within(query, boxes, cursor, results, within)
+        within = Conversation.objects.filter(where, mailbox_id__in=boxes)
+        ids = list(within.values_list("pk", flat=True)[:NARROW])
+        if len(ids) < NARROW:  # a narrow filter: into the statement
+            return _newest_within(query, boxes, cursor, results, ids)
     start, end = _at_range(query)
     match = backends.match_expression(query)
     first: dict[int, int] = {}  # conversation -> its newest matching entry on this page
@@ -177,12 +177,12 @@ def _newest(
 
 
 def _newest_within(
-    query: Query, boxes: list[int], cursor: int | None, results: Results,
-    within: QuerySet[Conversation, Any],
+    query: Query, boxes: list[int], cursor: int | None, results: Results, within: list[int]
 ) -> Results:  # fmt: skip
-    """Newest first with conversation operators on PostgreSQL: the filter goes into the
-    statement (``backends.matching_within``), over the newest ``FILTER_SCOPE`` entries
-    below the cursor; a page not full by then offers to search further back."""
+    """Newest first with conversation operators on PostgreSQL: the conversations they keep
+    (``within``, read once: fewer than ``NARROW``) go into the statement
+    (``backends.matching_within``), over the newest ``FILTER_SCOPE`` entries below the
+    cursor; a page not full by then offers to search further back."""
     start, end = _at_range(query)
     match = backends.match_expression(query)
     top = cursor if cursor is not None else backends.newest_id() + 1
