@@ -277,14 +277,18 @@ def test_postgresql_chooses_its_plan_from_what_it_walks(
     assert found(sato, "納期", order="relevance")[0] in {"納期 新", "納期 3"}
 
 
-@pytest.mark.parametrize("narrow", [10_000, 1])
+@pytest.mark.parametrize(("narrow", "drive"), [(10_000, 500), (10_000, 0), (1, 500)])
 def test_operators_page_through_everything_whatever_the_bounds(
-    support: Mailbox, sato: Agent, monkeypatch: pytest.MonkeyPatch, narrow: int
+    support: Mailbox, sato: Agent, monkeypatch: pytest.MonkeyPatch, narrow: int, drive: int
 ) -> None:
     """A filter that keeps some conversations: small pages, chunks and scopes find each
-    once (PostgreSQL puts a narrow filter into the statement over entry windows, checks a
-    broad one on each chunk's conversations; SQLite always the latter)."""
+    once (PostgreSQL puts a narrow filter into the statement over entry windows, found
+    through the conversations or by walking the window, and checks a broad one on each
+    chunk's conversations; SQLite always the latter)."""
+    from madoguchi.search import backends
+
     monkeypatch.setattr(queries, "NARROW", narrow)
+    monkeypatch.setattr(backends, "DRIVE", drive)
     monkeypatch.setattr(queries, "PAGE", 2)
     monkeypatch.setattr(queries, "CHUNK", 2)
     monkeypatch.setattr(queries, "MAX_SCAN", 3)

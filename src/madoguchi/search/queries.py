@@ -149,7 +149,7 @@ def _newest(
     where = _conversation_filter(agent, query, results)
     if where and backends.filters_in_statement():
         within = Conversation.objects.filter(where, mailbox_id__in=boxes)
-        ids = list(within.values_list("pk", flat=True)[:NARROW])
+        ids = backends.ids_of(within.values_list("pk")[:NARROW])
         if len(ids) < NARROW:  # a narrow filter: into the statement
             return _newest_within(query, boxes, cursor, results, ids)
     start, end = _at_range(query)
