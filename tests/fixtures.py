@@ -4,7 +4,8 @@
 - ``team``: the cast most tests share, made with ``tests.factories``: the mailboxes
   ``support`` and ``sales``, the agent ``sato`` (a member of support) and ``kato`` (of sales).
 - ``suzuki``: a second member of support.
-- ``cli``: the ``madoguchi`` command against the test database.
+- ``cli``: the ``madoguchi`` command against the test database, run in this process
+  (``run_cli_here``).
 - ``server_env()``: the environment of any ``madoguchi`` subprocess (not a fixture).
 """
 

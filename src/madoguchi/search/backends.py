@@ -81,8 +81,9 @@ def match_expression(query: Query) -> str:
     if vendor == "postgresql":
         parts = [_tsquery(t) for t in query.terms]
         parts += [_tsquery(t, _WEIGHT[column]) for column, t in query.fields]
-        people = not query.terms and all(c in PEOPLE for c, _ in query.fields)
-        return Match(" & ".join(parts), "tsv_people" if people and query.fields else "tsv")
+        people = bool(query.fields) and not query.terms
+        people = people and all(column in PEOPLE for column, _ in query.fields)
+        return Match(" & ".join(parts), "tsv_people" if people else "tsv")
     raise SearchUnavailable(vendor)
 
 
