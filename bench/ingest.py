@@ -12,6 +12,9 @@ on SQLite and on PostgreSQL, with peak RSS for N/4 and N (it must not grow with 
 the rate at which the standard library alone parses the same mails (the limit we compare
 against). It also checks the threading against the generator's expected threads.
 
+``--search on,off`` runs each measurement with the search index kept and without it (its
+observers not registered in the child), alternating, for the ingest rate with and without.
+
 ``--rules 0,20`` runs each measurement once per number of sorting rules set up on the
 mailbox first (``bench_rules``: realistic rules, most of which match nothing, some on the
 subject, the sender, a header, the kind, the customer; tags, an assignment, a status), and
@@ -19,6 +22,7 @@ subject, the sender, a header, the kind, the customer; tags, an assignment, a st
 
     python bench/ingest.py --n 2000 [--db sqlite,postgres] [--ways import,imap]
     python bench/ingest.py --n 3000 --db sqlite --ways import --rules 0,20 --repeat 2
+    python bench/ingest.py --n 2000 --db sqlite --ways import --search on,off --repeat 3
 """
 
 from __future__ import annotations
@@ -122,6 +126,8 @@ def child(args: argparse.Namespace) -> None:
         }
     mailbox = create_mailbox("support@example.jp", **fields)
     add_rules(mailbox, args.rules_n, matching=args.matching)
+    if args.no_search:
+        without_search_index()
     probes = time_observers()
     base_rss = peak_rss_mb()
     cpu = time.process_time()
@@ -160,6 +166,14 @@ def child(args: argparse.Namespace) -> None:
             }
         )
     )
+
+
+def without_search_index() -> None:
+    """Unregister the search index's observers: intake as it would be without search."""
+    from madoguchi.core import events
+
+    observers = events._observers  # noqa: SLF001 (a benchmark's probe)
+    observers[:] = [(t, o) for t, o in observers if o.__module__ != "madoguchi.search.index"]
 
 
 def time_observers() -> dict[str, list[float]]:
@@ -298,8 +312,11 @@ def stdlib_rates(mails: list[bytes]) -> dict[str, float]:
     }
 
 
-def measure(args: argparse.Namespace, work: Path, *, db: str, way: str, n: int, rules: int) -> None:
+def measure(
+    args: argparse.Namespace, work: Path, *, db: str, way: str, n: int, rules: int, search: str
+) -> None:
     extra = ["--rules-n", str(rules), "--matching", str(args.matching)]
+    extra += ["--no-search"] if search == "off" else []
     if way == "import":
         r = run_child("import", db, n, str(work / str(n)), ["--seed", str(args.seed), *extra])
     else:
@@ -310,7 +327,7 @@ def measure(args: argparse.Namespace, work: Path, *, db: str, way: str, n: int, 
             source = f"{dovecot.host},{dovecot.port},{dovecot.user},{dovecot.password}"
             r = run_child("imap", db, n, source, extra)
     print(
-        f"{way:<6} {db:<8} N={n:<7} rules={rules:<3} {r['rate']:7.0f} msgs/s  "
+        f"{way:<6} {db:<8} N={n:<7} rules={rules:<3} search={search:<3} {r['rate']:7.0f} msgs/s  "
         f"CPU {r['cpu_ms']:5.2f} ms/mail (automation {r['automation_ms']:4.2f}, "
         f"search index {r['search_ms']:4.2f}, reports {r['reports_ms']:4.2f})  "
         f"{r['seconds']:6.1f} s  peak RSS {r['peak_mb']:5.0f} MB "
@@ -329,7 +346,9 @@ def main() -> None:
     parser.add_argument("--rules", default="0", help="numbers of rules to compare, e.g. 0,20")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--matching", type=int, default=-1, help="rules that match (-1: n/4)")
+    parser.add_argument("--search", default="on", help="with and without the index: on,off")
     parser.add_argument("--rules-n", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--no-search", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child")
     parser.add_argument("--source")
     args = parser.parse_args()
@@ -349,7 +368,8 @@ def main() -> None:
             for n in sizes:
                 for _ in range(args.repeat):  # alternating, so drift hits both alike
                     for rules in [int(r) for r in args.rules.split(",")]:
-                        measure(args, work, db=db, way=way, n=n, rules=rules)
+                        for search in args.search.split(","):
+                            measure(args, work, db=db, way=way, n=n, rules=rules, search=search)
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -23,10 +23,9 @@ this costs a set difference once the common words are known.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-
-from madoguchi.search.models import Entry
 
 #: A prefix standing for more words than this is queried as a prefix.
 MAX_EXPANSION = 256
@@ -47,16 +46,27 @@ def _known_in(using: str) -> set[str]:
     return _known.setdefault(str(connections[using].settings_dict["NAME"]), set())
 
 
-def words_of(entries: Iterable[Entry]) -> set[str]:
+class _Texts(Protocol):
+    """An entry's token fields (an ``Entry`` or a ``search.index.EntryRow``)."""
+
+    @property
+    def subject(self) -> str: ...
+    @property
+    def sender(self) -> str: ...
+    @property
+    def recipients(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+
+
+def words_of(entries: Iterable[_Texts]) -> set[str]:
     words: set[str] = set()
     for e in entries:
-        for text in (e.subject, e.sender, e.recipients, e.body):
-            if text:
-                words.update(text.split())
+        words.update(f"{e.subject} {e.sender} {e.recipients} {e.body}".split())
     return words
 
 
-def remember(entries: Iterable[Entry], *, using: str = DEFAULT_DB_ALIAS) -> None:
+def remember(entries: Iterable[_Texts], *, using: str = DEFAULT_DB_ALIAS) -> None:
     """Add the entries' words that this process has not added yet (call it in the
     transaction that writes the entries)."""
     if not _sqlite(using):
