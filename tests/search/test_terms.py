@@ -49,6 +49,15 @@ def test_every_indexed_word_is_listed(support: Mailbox) -> None:
 
 
 @pytest.mark.django_db
+def test_fts5_indexes_the_tokens_as_they_are(support: Mailbox) -> None:
+    """FTS5 splits the stored tokens at the spaces only (its ``ascii`` tokenizer, migration
+    0009): ``unicode61`` split again where it saw punctuation (the ・ of a kana run)."""
+    make_conversation(support, subject="ア・イの件", body="カタ・カナ\n")
+    assert {"ア・", "・イ", "タ・", "・カ"} <= _vocabulary()
+    assert _vocabulary() == _listed()
+
+
+@pytest.mark.django_db
 def test_a_prefix_is_asked_as_its_words(support: Mailbox) -> None:
     make_conversation(support, subject="Invoice and inventory", body="invalid\n")
     assert terms.expand("inv") == ["invalid", "inventory", "invoice"]

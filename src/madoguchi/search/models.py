@@ -2,10 +2,11 @@
 tags, holding index tokens (``search.text.tokens``) per field.
 
 The full-text index over the entries is the database's own, made by the migration:
-SQLite — an FTS5 table ``search_fts`` (``unicode61``) over this table as external content,
-kept in step by triggers; PostgreSQL — a generated ``tsv`` column (``to_tsvector('simple',
-...)``, the fields weighted A–D so ``subject:``/``from:``/``to:`` can ask for one) with a
-GIN index. Entry ids grow with arrival, so newest-first is the index's own order.
+SQLite — an FTS5 table ``search_fts`` (``ascii``: split at spaces) over this table as
+external content, kept in step by triggers; PostgreSQL — a generated ``tsv`` column
+(``to_tsvector('simple', ...)``, the fields weighted A–D so ``subject:``/``from:``/``to:``
+can ask for one) with a GIN index. Entry ids grow with arrival, so newest-first is the
+index's own order.
 """
 
 from __future__ import annotations
