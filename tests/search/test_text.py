@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from madoguchi.search.text import Term, fold, needles, term, tokens
+from madoguchi.search.text import _RUNS, Term, fold, needles, term, tokens
 
 
 def test_cjk_runs_are_bigrams_and_the_last_character() -> None:
@@ -61,3 +61,19 @@ def test_a_huge_text_is_read_up_to_the_limit() -> None:
 def test_ascii_text_gives_what_the_general_path_gives(text: str) -> None:
     """ASCII text takes a faster path; a non-ASCII word after it takes the general one."""
     assert tokens(text + " あ") == " ".join(filter(None, [tokens(text), "あ"]))
+
+
+def _by_definition(text: str) -> str:
+    """Tokens as the module's docstring defines them, one string a token."""
+    out: list[str] = []
+    for cjk, word in _RUNS.findall(fold(text)):
+        out += [cjk[i : i + 2] for i in range(len(cjk) - 1)] + [cjk[-1]] if cjk else [word]
+    return " ".join(out)
+
+
+_MIXED = "東京都庁あア・ー々한글abcＡｂ1２ é_.。、 \n"
+
+
+@given(st.text(alphabet=st.sampled_from(_MIXED), max_size=60))
+def test_tokens_are_the_bigrams_of_the_definition(text: str) -> None:
+    assert tokens(text) == _by_definition(text)
