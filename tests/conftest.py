@@ -34,6 +34,7 @@ from django.template.base import Template  # noqa: E402
 from django.test import AsyncClient, Client  # noqa: E402
 from django.test.utils import _TestState  # noqa: E402
 
+from tests import migrated_db  # noqa: E402
 from tests.fixtures import *  # noqa: E402,F403
 from tests.servers.fixtures import *  # noqa: E402,F403
 from tests.smtp_capture import smtp_capture  # noqa: E402,F401
@@ -94,6 +95,7 @@ def _restore_after_flush(verbosity: int, interactive: bool, db: str, **kwargs: o
 
 
 flush.emit_post_migrate_signal = _restore_after_flush
+migrated_db.install()  # SQLite test databases copied from one migrated once (tests/migrated_db.py)
 
 
 def pytest_configure(config):

@@ -128,6 +128,7 @@ class Terminal:
         os.write(self.fd, text + b"\n")
 
 
+@pytest.mark.processes
 def test_interactive_asks_twice_and_again_after_a_weak_password(transactional_db):
     """On a terminal: user name, address, then the password twice, not echoed; a weak one
     is refused with the reason and asked again."""

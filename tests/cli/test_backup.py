@@ -27,6 +27,8 @@ from django.db import connection
 from tests.fixtures import server_env
 from tests.waiting import wait_until
 
+pytestmark = pytest.mark.processes
+
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Seeds a new installation through the real actions: an admin, mail with attachments

@@ -43,6 +43,7 @@ def test_unknown_mailbox_for_import_fails_clearly(cli, tmp_path):
     assert proc.returncode == 1 and "no mailbox" in proc.stderr
 
 
+@pytest.mark.processes
 def test_bad_database_url_names_the_variable(cli, monkeypatch):
     """A wrong MADOGUCHI_DATABASE_URL stops the command with a message naming it."""
     import subprocess
@@ -61,6 +62,7 @@ def test_bad_database_url_names_the_variable(cli, monkeypatch):
     assert "MADOGUCHI_DATABASE_URL" in proc.stderr
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("command", [["mailbox", "list"], ["stats"], ["mail", "failed"]])
 def test_a_command_before_init_says_to_run_init(tmp_path, command):
     """A command on a database nobody set up: one line saying to run init, no traceback

@@ -7,11 +7,15 @@ import smtplib
 import subprocess
 import sys
 
+import pytest
+
 from madoguchi.conversations.models import Message
 from tests.fixtures import server_env
 from tests.mailmaker import lmtp_send, make_mail
 from tests.servers import free_port, wait_for_port
 from tests.waiting import wait_until
+
+pytestmark = pytest.mark.processes
 
 
 def test_run_accepts_smtp_and_lmtp_and_ingests(cli):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from madoguchi.conversations import timers
@@ -36,6 +37,7 @@ def test_tick_on_an_empty_database(cli):
     assert proc.stdout.splitlines() == ["woken: 0", "follow_ups: 0", "breaches: 0", "reoffered: 0"]
 
 
+@pytest.mark.processes
 def test_the_worker_runs_the_clock(transactional_db, tmp_path):
     """`madoguchi run worker` ticks at start (what came due while it was down happens at
     once) and then every MADOGUCHI_CLOCK_SECONDS."""

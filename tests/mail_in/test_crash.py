@@ -11,11 +11,14 @@ import signal
 import subprocess
 import sys
 
+import pytest
 from bench.mailgen import generate
 
 from madoguchi.conversations.models import Message
 from tests.fixtures import server_env
 from tests.waiting import wait_until
+
+pytestmark = pytest.mark.processes
 
 COUNT = 1000
 

@@ -51,6 +51,7 @@ def test_plain_http_is_redirected_and_https_gets_secure_cookies_and_hsts(behind_
     assert _get(behind_proxy, "/healthz").status == 200  # a load balancer's plain check
 
 
+@pytest.mark.processes
 def test_https_without_a_trusted_proxy_stops_the_start_with_a_clear_line():
     env = server_env(MADOGUCHI_HTTPS="true", MADOGUCHI_TRUSTED_PROXIES="")
     done = subprocess.run([sys.executable, "-m", "madoguchi.cli", "stats"], env=env,
