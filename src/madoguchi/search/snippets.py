@@ -8,6 +8,7 @@ The work is bounded: at most ``MAX_SCAN`` characters are read.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from madoguchi.search.text import fold
@@ -28,16 +29,44 @@ class Piece:
     marked: bool = False
 
 
-def _folded(text: str) -> tuple[str, list[int]]:
+#: ``_folded`` reads a text that is not folded already in pieces of this many characters.
+_PIECE = 64
+
+
+def _unchanged(text: str) -> str | None:
+    """``text`` folded, when folding keeps every character where it was (NFKC leaves the
+    text as it is and case folding gives one character for one); None otherwise."""
+    if not unicodedata.is_normalized("NFKC", text):
+        return None
+    folded = text.casefold()
+    return folded if len(folded) == len(text) else None
+
+
+def _folded(text: str) -> tuple[str, list[int] | None]:
+    """``text`` folded character by character, and where each folded character came from
+    (None: from the same position). Most text is folded already but for its case (in a
+    normalized text every character is its own NFKC form): that is done in one call, for
+    the whole text or a ``_PIECE`` at a time; only the pieces around characters that fold
+    into others (①, ｶﾅ, ＡＢＣ, ß) are folded one character at a time."""
     text = text[:MAX_SCAN]
     if text.isascii():  # the common case: one character each, in place
-        return text.lower(), list(range(len(text)))
+        return text.lower(), None
+    whole = _unchanged(text)
+    if whole is not None:
+        return whole, None
     out: list[str] = []
     origin: list[int] = []
-    for i, char in enumerate(text[:MAX_SCAN]):
-        folded = fold(char) if not char.isascii() else char.lower()
-        out.append(folded)
-        origin.extend([i] * len(folded))
+    for at in range(0, len(text), _PIECE):
+        piece = text[at : at + _PIECE]
+        folded = _unchanged(piece)
+        if folded is not None:
+            out.append(folded)
+            origin.extend(range(at, at + len(piece)))
+            continue
+        for i, char in enumerate(piece, at):
+            folded = fold(char) if not char.isascii() else char.lower()
+            out.append(folded)
+            origin.extend([i] * len(folded))
     return "".join(out), origin
 
 
@@ -52,7 +81,7 @@ def spans(text: str, needles: list[str]) -> list[tuple[int, int]]:
         start = folded.find(word)
         while start != -1:
             end = start + len(word)
-            found.append((origin[start], origin[end - 1] + 1))
+            found.append((origin[start], origin[end - 1] + 1) if origin else (start, end))
             start = folded.find(word, end)
     merged: list[tuple[int, int]] = []
     for start, end in sorted(found):
