@@ -90,6 +90,22 @@ def test_only_the_agents_mailboxes(support: Mailbox, sales: Mailbox, sato: Agent
     assert found(sato, "見積 mailbox:営業") == []  # not one of theirs
 
 
+def test_a_tag_finds_only_the_agents_mailboxes(
+    support: Mailbox, sales: Mailbox, sato: Agent
+) -> None:
+    """A tag's conversations are read from the tag table alone on PostgreSQL: the
+    mailboxes are still checked."""
+    for box, subject in ((support, "見積のお願い"), (sales, "見積の再送")):
+        actions.tag_conversation(
+            conv(box, subject, message_id=f"{box.pk}@x"), "重要", actor_id=None
+        )
+    assert found(sato, "見積 tag:重要") == ["見積のお願い"]
+    assert found(make_agent("admin", role=Role.ADMIN), "見積 tag:重要") == [
+        "見積の再送",
+        "見積のお願い",
+    ]
+
+
 def test_sender_recipient_and_subject_operators(support: Mailbox, sato: Agent) -> None:
     conv(support, "納期の確認", sender="山田 太郎 <yamada@tokyo-shoji.example>", message_id="a@x")
     conv(support, "山田様の件", sender="Suzuki <suzuki@osaka.example>", message_id="b@x")
@@ -277,17 +293,28 @@ def test_postgresql_chooses_its_plan_from_what_it_walks(
     assert found(sato, "納期", order="relevance")[0] in {"納期 新", "納期 3"}
 
 
-@pytest.mark.parametrize(("narrow", "drive"), [(10_000, 500), (10_000, 0), (1, 500)])
+@pytest.mark.parametrize(
+    ("narrow", "drive", "broad"), [(10_000, 500, 50_000), (10_000, 0, 50_000), (1, 500, 50_000),
+                                   (10_000, 500, 0)]
+)  # fmt: skip
 def test_operators_page_through_everything_whatever_the_bounds(
-    support: Mailbox, sato: Agent, monkeypatch: pytest.MonkeyPatch, narrow: int, drive: int
+    support: Mailbox,
+    sato: Agent,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    narrow: int,
+    drive: int,
+    broad: int,
 ) -> None:
     """A filter that keeps some conversations: small pages, chunks and scopes find each
     once (PostgreSQL puts a narrow filter into the statement over entry windows, found
-    through the conversations or by walking the window, and checks a broad one on each
-    chunk's conversations; SQLite always the latter)."""
+    through the conversations or by walking the window, and checks a broad one, or one
+    its planner expects to be broad, on each chunk's conversations; SQLite always the
+    latter)."""
     from madoguchi.search import backends
 
     monkeypatch.setattr(queries, "NARROW", narrow)
+    monkeypatch.setattr(queries, "BROAD", broad)
     monkeypatch.setattr(backends, "DRIVE", drive)
     monkeypatch.setattr(queries, "PAGE", 2)
     monkeypatch.setattr(queries, "CHUNK", 2)

@@ -11,6 +11,7 @@ column, ``tsv_people`` (``Match.column``; migration 0007), the others of ``tsv``
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -256,6 +257,22 @@ def ids_of(rows: QuerySet[Any]) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [int(row[0]) for row in cursor.fetchall()]
+
+
+def estimated_rows(rows: QuerySet[Any]) -> int:
+    """How many rows PostgreSQL's planner expects ``rows`` to give (its statistics, no
+    row read: a fraction of a millisecond, where counting the unread conversations of a
+    million took 23 ms)."""
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        (plan,) = cursor.fetchone()
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 #: ``matching_within``: up to this many conversations, their entries are found through the

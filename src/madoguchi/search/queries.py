@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -37,6 +38,9 @@ MAX_SCAN = 5_000
 #: page; a broader filter is cheaper checked on each chunk's conversations.
 FILTER_SCOPE = 100_000
 NARROW = 10_000
+#: A filter the planner expects to keep more conversations than this is taken as broad
+#: without reading its ids (a wrong guess costs time, never results).
+BROAD = 5 * NARROW
 #: Relevance ranks the newest matches only (a common word has hundreds of thousands).
 RELEVANCE_POOL = 2_000
 ORDERS = ("newest", "relevance")
@@ -148,10 +152,11 @@ def _newest(
 ) -> Results:
     where = _conversation_filter(agent, query, results)
     if where and backends.filters_in_statement():
-        within = Conversation.objects.filter(where, mailbox_id__in=boxes)
-        ids = backends.ids_of(within.values_list("pk")[:NARROW])
-        if len(ids) < NARROW:  # a narrow filter: into the statement
-            return _newest_within(query, boxes, cursor, results, ids)
+        within = _within(query, where, boxes)
+        if backends.estimated_rows(within) <= BROAD:
+            ids = backends.ids_of(within[:NARROW])
+            if len(ids) < NARROW:  # a narrow filter: into the statement
+                return _newest_within(query, boxes, cursor, results, ids)
     start, end = _at_range(query)
     match = backends.match_expression(query)
     first: dict[int, int] = {}  # conversation -> its newest matching entry on this page
@@ -174,6 +179,19 @@ def _newest(
         if len(rows) < limit:
             break
     return _page(results, first, more_at)
+
+
+def _within(query: Query, where: Q, boxes: list[int]) -> QuerySet[Any]:
+    """The ids of the conversations the operators keep. One tag alone is read from the
+    tag table alone: the statement checks the mailboxes on the entries (at a million
+    conversations, the join to the conversations took 17-21 ms for a tag's 4,500 where the
+    tag table took 0.5-2 ms)."""
+    if len(query.tag) == 1 and not (
+        query.status or query.assignee or query.unread or query.has_attachment
+    ):
+        tagged = Conversation.tags.through.objects.filter(tag__name__iexact=query.tag[0])
+        return tagged.values_list("conversation_id")
+    return Conversation.objects.filter(where, mailbox_id__in=boxes).values_list("pk")
 
 
 def _newest_within(
