@@ -143,7 +143,13 @@ def test_from_and_to_alone_ask_the_people_fields_only(
             assert backends.match_expression(parse(mixed)).column == "tsv"  # type: ignore[attr-defined]
 
 
-def test_conversation_operators(support: Mailbox, sato: Agent) -> None:
+@pytest.mark.parametrize("broad", [50_000, 0])
+def test_conversation_operators(
+    support: Mailbox, sato: Agent, monkeypatch: pytest.MonkeyPatch, broad: int
+) -> None:
+    """The same with each filter narrow and broad (PostgreSQL: the conversations' ids into
+    the statement, or the filter checked in it for each match)."""
+    monkeypatch.setattr(queries, "BROAD", broad)
     first = conv(support, "請求書A", message_id="a@x")
     second = conv(support, "請求書B", message_id="b@x")
     conv(support, "請求書C", message_id="c@x")
@@ -159,9 +165,14 @@ def test_conversation_operators(support: Mailbox, sato: Agent) -> None:
     assert found(sato, "tag:VIP") == ["請求書B"]  # operators alone
     assert found(sato, "vip") == ["請求書B"]  # the tag's own words
     assert sorted(found(sato, "is:unread")) == ["請求書B", "請求書C"]
+    assert found(sato, "請求書 is:unread tag:vip status:done assignee:none") == ["請求書B"]
 
 
-def test_attachments_by_name_and_operator(support: Mailbox, sato: Agent) -> None:
+@pytest.mark.parametrize("broad", [50_000, 0])
+def test_attachments_by_name_and_operator(
+    support: Mailbox, sato: Agent, monkeypatch: pytest.MonkeyPatch, broad: int
+) -> None:
+    monkeypatch.setattr(queries, "BROAD", broad)
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = "a@customer.example", "support@example.jp", "資料"
     msg["Message-ID"] = "<att@x>"
