@@ -18,7 +18,6 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
 
 from madoguchi.search import terms
 from madoguchi.search.query import Query
@@ -129,22 +128,6 @@ def _where(
     return sql, params
 
 
-#: A condition on an entry's conversation: SQL and its parameters (``kept_by``).
-Keep = tuple[str, list[Any]]
-
-
-def kept_by(conversations: QuerySet[Any]) -> Keep:
-    """PostgreSQL: the condition that the entry's conversation is one of
-    ``conversations`` (the operators' filter), checked in the statement for each matching
-    entry instead of on each chunk's conversations afterwards."""
-    one = conversations.filter(pk=RawSQL("e.conversation_id", ())).values("pk")[:1]
-    sql, params = one.query.sql_with_params()
-    # ``OFFSET 0``: a lookup by the conversation's key for each entry. Without it the
-    # planner may hash every conversation the filter keeps first (is:unread at a million:
-    # 172,000 of them, 250 ms a statement).
-    return f"EXISTS ({sql} OFFSET 0)", list(params)
-
-
 def matching(
     match: str,
     mailboxes: list[int],
@@ -153,15 +136,12 @@ def matching(
     start: datetime | None = None,
     end: datetime | None = None,
     limit: int,
-    keep: Keep | None = None,
 ) -> list[tuple[int, int]]:
-    """(entry id, conversation id) of matching entries, newest first; on PostgreSQL only
-    those whose conversation passes ``keep`` (SQLite: the caller filters)."""
+    """(entry id, conversation id) of matching entries, newest first."""
     if not mailboxes:
         return []
     if connection.vendor == "postgresql":
-        return _pg_matching(match, mailboxes, below=below, start=start, end=end, limit=limit,
-                            keep=keep)  # fmt: skip
+        return _pg_matching(match, mailboxes, below=below, start=start, end=end, limit=limit)
     where, params = _where(match, mailboxes, below=below, start=start, end=end)
     order = "search_fts.rowid" if connection.vendor == "sqlite" else "e.id"
     with connection.cursor() as cursor:
@@ -189,7 +169,6 @@ def _pg_matching(
     start: datetime | None,
     end: datetime | None,
     limit: int,
-    keep: Keep | None = None,
 ) -> list[tuple[int, int]]:
     """PostgreSQL's planner guesses how many entries match from statistics that cannot
     know: a phrase of bigrams (パスワード) as if its bigrams were independent (24 rows
@@ -205,7 +184,7 @@ def _pg_matching(
     walked, budget = 0, WALK
     while True:
         rows, edge, seen = _pg_walk(match, mailboxes, below=below, start=start, end=end,
-                                    budget=budget, limit=limit - len(found), keep=keep)  # fmt: skip
+                                    budget=budget, limit=limit - len(found))  # fmt: skip
         found += rows
         walked += seen
         if len(found) >= limit or seen < budget:  # full, or nothing older
@@ -219,9 +198,6 @@ def _pg_matching(
             break
         budget = min(MAX_WALK, int(reading_on) + 1)
     where, params = _where(match, mailboxes, below=below, start=start, end=end)
-    if keep is not None:
-        where += f" AND {keep[0]}"
-        params += keep[1]
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH m AS MATERIALIZED (SELECT e.id, e.conversation_id {where}) "
@@ -240,24 +216,18 @@ def _pg_walk(
     end: datetime | None,
     budget: int,
     limit: int,
-    keep: Keep | None = None,
 ) -> tuple[list[tuple[int, int]], int, int]:
     """The newest ``limit`` matches among the newest ``budget`` entries below ``below``;
-    the oldest entry read and how many were read (one statement). ``keep`` is checked
-    after the text, in the select list: only for the entries that match it."""
+    the oldest entry read and how many were read (one statement)."""
     where, params = _where("", mailboxes, below=below, start=start, end=end, text=False)
-    hit = f"e.{_column(match)} @@ to_tsquery('simple'::regconfig, %s)"
-    hit_params: list[Any] = [match]
-    if keep is not None:
-        hit = f"({hit} AND {keep[0]})"
-        hit_params += keep[1]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH w AS MATERIALIZED (SELECT e.id, e.conversation_id, {hit} AS hit {where} "
+            "WITH w AS MATERIALIZED (SELECT e.id, e.conversation_id, "
+            f"e.{_column(match)} @@ to_tsquery('simple'::regconfig, %s) AS hit {where} "
             "ORDER BY e.id DESC LIMIT %s) "
             "(SELECT id, conversation_id, 1 FROM w WHERE hit ORDER BY id DESC LIMIT %s) "
             "UNION ALL (SELECT min(id), count(*), 0 FROM w)",
-            [*hit_params, *params, budget, limit],
+            [match, *params, budget, limit],
         )
         rows = cursor.fetchall()
     edge, seen = next((a, b) for a, b, hit in rows if not hit)

@@ -159,9 +159,6 @@ def _newest(
                 return _newest_within(query, boxes, cursor, results, ids)
     start, end = _at_range(query)
     match = backends.match_expression(query)
-    keep = None  # PostgreSQL: a broad filter checked in the statement, for each match
-    if where and backends.filters_in_statement():
-        keep = backends.kept_by(Conversation.objects.filter(where))
     first: dict[int, int] = {}  # conversation -> its newest matching entry on this page
     scanned, below, chunk = 0, cursor, CHUNK
     more_at = None
@@ -170,15 +167,14 @@ def _newest(
             more_at = below
             break
         limit = min(chunk, MAX_SCAN - scanned)
-        rows = backends.matching(match, boxes, below=below, start=start, end=end, limit=limit,
-                                 keep=keep)  # fmt: skip
+        rows = backends.matching(match, boxes, below=below, start=start, end=end, limit=limit)
         if not rows:
             break
         scanned += len(rows)
         chunk = min(chunk * GROWTH, MAX_CHUNK)
         below = rows[-1][0]
         fresh = _unseen(rows, first, match, cursor, start=start, end=end)
-        kept = set(fresh) if keep else _filtered(fresh, where)
+        kept = _filtered(fresh, where)
         first.update((c, e) for c, e in fresh.items() if c in kept)
         if len(rows) < limit:
             break
