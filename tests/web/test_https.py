@@ -37,6 +37,7 @@ def _get(base: str, path: str, **headers: str) -> http.client.HTTPResponse:
     return response
 
 
+@pytest.mark.processes  # a web process of its own
 def test_plain_http_is_redirected_and_https_gets_secure_cookies_and_hsts(behind_proxy):
     plain = _get(behind_proxy, "/login/")
     assert plain.status == 301

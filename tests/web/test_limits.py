@@ -110,6 +110,7 @@ def small_web(transactional_db, monkeypatch):
         yield base
 
 
+@pytest.mark.processes  # a web process of its own
 def test_uploads_may_carry_a_mail_and_no_more(small_web):
     """A reply's body may be as large as the largest mail (plus its fields), not larger."""
     status, sent = _chunked(small_web, "/c/1/reply", 2 * MiB)
