@@ -246,16 +246,23 @@ def newest_id() -> int:
     return int(top or 0)
 
 
+def _statement(rows: QuerySet[Any]) -> tuple[str, Any] | None:
+    """The SQL of ``rows`` and its parameters; None for a filter no row can pass (status:
+    of nothing known), which Django does not send."""
+    try:
+        return rows.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+
+
 def ids_of(rows: QuerySet[Any]) -> list[int]:
     """The first column of a ``values_list`` query, read by the cursor (thousands of
     conversation ids for ``matching_within``: Django's row iteration cost more than the
     query)."""
-    try:
-        sql, params = rows.query.sql_with_params()
-    except EmptyResultSet:  # a filter no conversation can pass (status: of nothing known)
+    if (statement := _statement(rows)) is None:
         return []
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(*statement)
         return [int(row[0]) for row in cursor.fetchall()]
 
 
@@ -263,10 +270,9 @@ def estimated_rows(rows: QuerySet[Any]) -> int:
     """How many rows PostgreSQL's planner expects ``rows`` to give (its statistics, no
     row read: a fraction of a millisecond, where counting the unread conversations of a
     million took 23 ms)."""
-    try:
-        sql, params = rows.query.sql_with_params()
-    except EmptyResultSet:
+    if (statement := _statement(rows)) is None:
         return 0
+    sql, params = statement
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         (plan,) = cursor.fetchone()

@@ -124,6 +124,7 @@ def note_entries(notes: list[Note]) -> list[EntryRow]:
     ]  # fmt: skip
 
 
+_AT = EntryRow._fields.index("at")
 _PLACES = ", ".join(["%s"] * len(EntryRow._fields))
 _INSERT = f"INSERT INTO search_entry ({', '.join(EntryRow._fields)}) VALUES ({_PLACES})"
 
@@ -135,7 +136,7 @@ def _write(entries: list[EntryRow], *, ignore_conflicts: bool = False) -> None:
     if not entries:
         return
     adapt = connection.ops.adapt_datetimefield_value
-    rows = [(*e[:5], adapt(e.at), *e[6:]) for e in entries]  # the time as the database keeps it
+    rows = [(*e[:_AT], adapt(e.at), *e[_AT + 1 :]) for e in entries]  # time as the db keeps it
     with connection.cursor() as cursor:
         cursor.executemany(_INSERT + (" ON CONFLICT DO NOTHING" if ignore_conflicts else ""), rows)
     terms.remember(entries)
