@@ -166,6 +166,7 @@ HOSTILE = {
 }
 
 
+@pytest.mark.exhaustive
 @pytest.mark.parametrize("data", HOSTILE.values(), ids=HOSTILE.keys())
 def test_hostile_megabyte_parses_in_bounded_time(data: bytes) -> None:
     """Each hostile input of 1-2 MB parses in well under 10 s (about 0.1-1 s here)."""

@@ -17,6 +17,9 @@ from madoguchi.mail_in.types import RawInbound
 from madoguchi.mailboxes.actions import create_mailbox
 from tests.mailmaker import make_mail
 
+# Each test starts parse helper processes (and waits out their time limit).
+pytestmark = pytest.mark.processes
+
 SLOW = b"From: a@example.com\r\nSubject: big\r\n\r\n" + b"lorem ipsum dolor sit amet\n" * 800_000
 
 
