@@ -208,7 +208,7 @@ def child_generate(args: argparse.Namespace) -> None:
 
 #: PostgreSQL indexes of search_entry the migrations make, built again after the copy as
 #: the migrations defined them (not kept up to date row by row while it runs).
-LATER_INDEXES = ("search_entry_walk", "search_entry_people")
+LATER_INDEXES = ("search_entry_walk", "search_entry_people", "search_entry_subject")
 
 
 def child_measure(args: argparse.Namespace) -> None:

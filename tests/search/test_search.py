@@ -143,6 +143,31 @@ def test_from_and_to_alone_ask_the_people_fields_only(
             assert backends.match_expression(parse(mixed)).column == "tsv"  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("narrow", [10_000, 0])
+def test_subject_alone_asks_the_subject_only(
+    support: Mailbox, sato: Agent, monkeypatch: pytest.MonkeyPatch, narrow: int
+) -> None:
+    """``subject:`` alone (on PostgreSQL: the subject's own column, on every path) finds
+    the word in a subject, not in a body or a sender; with a word it asks every field."""
+    from madoguchi.search import backends
+    from madoguchi.search.query import parse
+
+    monkeypatch.setattr(queries, "NARROW", narrow)
+    conv(support, "納期の確認", body="よろしくお願いします\n", message_id="a@x")
+    conv(support, "ご相談", body="納期はいつですか\n", message_id="b@x",
+         sender="納期 <noki@osaka.example>")  # fmt: skip
+    for q in ("subject:納期", "subject:納期 status:new", "subject:納 subject:確認"):
+        assert found(sato, q) == ["納期の確認"], q
+        assert found(sato, q, order="relevance") == ["納期の確認"], q
+    assert found(sato, "subject:納期 相談") == []
+    assert sorted(found(sato, "納期")) == ["ご相談", "納期の確認"]
+    if backends.filters_in_statement():  # PostgreSQL
+        column = backends.match_expression(parse("subject:a subject:b")).column  # type: ignore[attr-defined]
+        assert column == "tsv_subject"
+        for mixed in ("subject:a b", "subject:a from:b"):
+            assert backends.match_expression(parse(mixed)).column == "tsv"  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("broad", [50_000, 0])
 def test_conversation_operators(
     support: Mailbox, sato: Agent, monkeypatch: pytest.MonkeyPatch, broad: int

@@ -6,7 +6,8 @@ when the term says so; ``subject:``, ``from:`` and ``to:`` ask one field (an FTS
 a ``tsvector`` weight); all terms must match. Matching entries come newest first (the
 entry id), in chunks, already limited to the agent's mailboxes and the date range. On
 PostgreSQL a query of ``from:`` and ``to:`` terms alone is asked of the people fields' own
-column, ``tsv_people`` (``Match.column``; migration 0007), the others of ``tsv``.
+column, ``tsv_people`` (``Match.column``; migration 0007), one of ``subject:`` terms alone of
+``tsv_subject`` (migration 0010), the others of ``tsv``.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ class SearchUnavailable(Exception):
 
 class Match(str):
     """A full-text expression (``match_expression``), with the PostgreSQL column it is asked
-    of: ``tsv`` (every field) or ``tsv_people`` (sender and recipients: a few dozen bytes a
-    row where ``tsv`` holds the whole mail, so each check of a weighted term costs a third)."""
+    of: ``tsv`` (every field), ``tsv_people`` (sender and recipients) or ``tsv_subject``: a
+    few dozen bytes a row where ``tsv`` holds the whole mail, so each check of a weighted
+    term costs a fraction."""
 
     column: str
 
@@ -48,6 +50,16 @@ def _column(match: str) -> str:
 _WEIGHT = {"subject": "A", "sender": "B", "recipients": "C"}
 #: The fields in ``tsv_people`` (PostgreSQL).
 PEOPLE = frozenset({"sender", "recipients"})
+
+
+def _pg_column(query: Query) -> str:
+    """The smallest ``tsvector`` that holds every field the query asks."""
+    fields = {column for column, _ in query.fields}
+    if query.terms or not fields:
+        return "tsv"
+    if fields <= PEOPLE:
+        return "tsv_people"
+    return "tsv_subject" if fields == {"subject"} else "tsv"
 
 
 def _fts5(term: Term) -> str:
@@ -82,9 +94,7 @@ def match_expression(query: Query) -> str:
     if vendor == "postgresql":
         parts = [_tsquery(t) for t in query.terms]
         parts += [_tsquery(t, _WEIGHT[column]) for column, t in query.fields]
-        people = bool(query.fields) and not query.terms
-        people = people and all(column in PEOPLE for column, _ in query.fields)
-        return Match(" & ".join(parts), "tsv_people" if people else "tsv")
+        return Match(" & ".join(parts), _pg_column(query))
     raise SearchUnavailable(vendor)
 
 
