@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from madoguchi.accounts.models import Agent, Role
 from madoguchi.conversations import actions
@@ -137,7 +138,7 @@ def test_from_and_to_alone_ask_the_people_fields_only(
     assert found(sato, "to:osaka") == []
     assert found(sato, "from:tokyo-shoji 山田") == ["納期の確認"]
     assert sorted(found(sato, "tokyo-shoji")) == ["tokyo-shoji の件", "納期の確認"]
-    if backends.filters_in_statement():  # PostgreSQL
+    if connection.vendor == "postgresql":
         assert backends.match_expression(parse("from:a to:b")).column == "tsv_people"  # type: ignore[attr-defined]
         for mixed in ("from:a b", "from:a subject:b"):
             assert backends.match_expression(parse(mixed)).column == "tsv"  # type: ignore[attr-defined]
@@ -161,7 +162,7 @@ def test_subject_alone_asks_the_subject_only(
         assert found(sato, q, order="relevance") == ["納期の確認"], q
     assert found(sato, "subject:納期 相談") == []
     assert sorted(found(sato, "納期")) == ["ご相談", "納期の確認"]
-    if backends.filters_in_statement():  # PostgreSQL
+    if connection.vendor == "postgresql":
         column = backends.match_expression(parse("subject:a subject:b")).column  # type: ignore[attr-defined]
         assert column == "tsv_subject"
         for mixed in ("subject:a b", "subject:a from:b"):
@@ -329,6 +330,39 @@ def test_postgresql_chooses_its_plan_from_what_it_walks(
     assert found(sato, "納期", order="relevance")[0] in {"納期 新", "納期 3"}
 
 
+def test_a_broad_filter_is_checked_in_the_walk_within_the_bound(
+    support: Mailbox, sato: Agent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broad filter (PostgreSQL: checked on each walked entry's conversation before its
+    text, the index asked for a rare word; SQLite: on each chunk's conversations) finds
+    what it keeps page by page, and a page reads a bounded number of the word's matches
+    even when the filter keeps none of them."""
+    from madoguchi.search import backends
+
+    monkeypatch.setattr(backends, "WALK", 3)
+    monkeypatch.setattr(backends, "MAX_WALK", 4)
+    monkeypatch.setattr(queries, "NARROW", 0)
+    monkeypatch.setattr(queries, "BROAD", 0)
+    monkeypatch.setattr(queries, "PAGE", 2)
+    monkeypatch.setattr(queries, "CHUNK", 2)
+    actions.tag_conversation(conv(support, "珍品の件", message_id="rare@x"), "VIP", actor_id=None)
+    for i in range(6):
+        c = conv(support, f"納期 {i}", message_id=f"d{i}@x")
+        if i % 2 == 0:
+            actions.tag_conversation(c, "VIP", actor_id=None)
+    for i in range(8):
+        conv(support, f"在庫 {i}", message_id=f"s{i}@x")
+    assert found(sato, "珍品 tag:VIP") == ["珍品の件"]
+    page = queries.search(sato, "納期 tag:VIP")
+    assert [h.conversation.subject for h in page.hits] == ["納期 4", "納期 2"]
+    rest = queries.search(sato, "納期 tag:VIP", cursor=page.next_cursor)
+    assert [h.conversation.subject for h in rest.hits] == ["納期 0"]
+    assert found(sato, "納期 status:nonsense") == []
+    monkeypatch.setattr(queries, "MAX_SCAN", 4)
+    bounded = queries.search(sato, "在庫 tag:VIP")
+    assert bounded.hits == [] and bounded.more
+
+
 @pytest.mark.parametrize(
     ("narrow", "drive", "broad"), [(10_000, 500, 50_000), (10_000, 0, 50_000), (1, 500, 50_000),
                                    (10_000, 500, 0)]
@@ -343,10 +377,9 @@ def test_operators_page_through_everything_whatever_the_bounds(
     broad: int,
 ) -> None:
     """A filter that keeps some conversations: small pages, chunks and scopes find each
-    once (PostgreSQL puts a narrow filter into the statement over entry windows, found
-    through the conversations or by walking the window, and checks a broad one, or one
-    its planner expects to be broad, on each chunk's conversations; SQLite always the
-    latter)."""
+    once (a narrow filter goes into the statement over entry windows — on PostgreSQL
+    found through the conversations or by walking the window —; a broad one, or one
+    PostgreSQL's planner expects to be broad, is checked on each chunk's conversations)."""
     from madoguchi.search import backends
 
     monkeypatch.setattr(queries, "NARROW", narrow)

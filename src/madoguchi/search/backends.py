@@ -193,8 +193,8 @@ def _pg_matching(
     found: list[tuple[int, int]] = []
     walked, budget = 0, WALK
     while True:
-        rows, edge, seen = _pg_walk(match, mailboxes, below=below, start=start, end=end,
-                                    budget=budget, limit=limit - len(found))  # fmt: skip
+        rows, edge, seen, _ = _pg_walk(match, mailboxes, below=below, start=start, end=end,
+                                       budget=budget, limit=limit - len(found))  # fmt: skip
         found += rows
         walked += seen
         if len(found) >= limit or seen < budget:  # full, or nothing older
@@ -226,26 +226,108 @@ def _pg_walk(
     end: datetime | None,
     budget: int,
     limit: int,
-) -> tuple[list[tuple[int, int]], int, int]:
+    keep: tuple[str, Any] | None = None,
+) -> tuple[list[tuple[int, int]], int, int, int]:
     """The newest ``limit`` matches among the newest ``budget`` entries below ``below``;
-    the oldest entry read and how many were read (one statement)."""
+    the oldest entry read, how many were read and how many of those ``keep`` kept (a
+    correlated ``EXISTS`` over the entry's conversation, checked before the text: each
+    check of the text decompresses the whole mail's vector; one statement)."""
     where, params = _where("", mailboxes, below=below, start=start, end=end, text=False)
+    test = f"e.{_column(match)} @@ to_tsquery('simple'::regconfig, %s)"
+    head: list[Any] = [match]
+    if keep is not None:
+        # OFFSET 0: else the planner may hash every conversation the filter keeps
+        test = f"CASE WHEN EXISTS ({keep[0]} OFFSET 0) THEN {test} END"
+        head = [*keep[1], match]
     with connection.cursor() as cursor:
         cursor.execute(
-            "WITH w AS MATERIALIZED (SELECT e.id, e.conversation_id, "
-            f"e.{_column(match)} @@ to_tsquery('simple'::regconfig, %s) AS hit {where} "
+            f"WITH w AS MATERIALIZED (SELECT e.id, e.conversation_id, {test} AS hit {where} "
             "ORDER BY e.id DESC LIMIT %s) "
-            "(SELECT id, conversation_id, 1 FROM w WHERE hit ORDER BY id DESC LIMIT %s) "
-            "UNION ALL (SELECT min(id), count(*), 0 FROM w)",
-            [match, *params, budget, limit],
+            "(SELECT id, conversation_id, 1, 0 FROM w WHERE hit ORDER BY id DESC LIMIT %s) "
+            "UNION ALL (SELECT min(id), count(*), 0, count(hit) FROM w)",
+            [*head, *params, budget, limit],
         )
         rows = cursor.fetchall()
-    edge, seen = next((a, b) for a, b, hit in rows if not hit)
-    return [(int(a), int(b)) for a, b, hit in rows if hit], int(edge or 0), int(seen)
+    edge, seen, kept = next((a, b, k) for a, b, hit, k in rows if not hit)
+    found = [(int(a), int(b)) for a, b, hit, _ in rows if hit]
+    return found, int(edge or 0), int(seen), int(kept)
+
+
+def correlated(rows: QuerySet[Any]) -> tuple[str, Any] | None:
+    """The SQL of a conversation query filtered by ``pk=RawSQL("e.conversation_id")``, for
+    ``matching_kept``'s walk; None for a filter no conversation can pass."""
+    return _statement(rows)
+
+
+def matching_kept(
+    match: str,
+    mailboxes: list[int],
+    keep: tuple[str, Any],
+    *,
+    below: int | None,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+    scan: int,
+) -> tuple[list[tuple[int, int]], int, int]:
+    """PostgreSQL, with a broad conversation filter (``keep``, ``correlated``): the newest
+    ``limit`` matching entries whose conversation the filter keeps, the filter checked
+    before the text. Bounded as ``queries`` bounds a page, by the word's matches: the
+    walks stop once they have read about ``scan`` of them (estimated from the entries the
+    filter kept: the others' text is not checked); the GIN index is asked only for a word
+    whose older matches should all fit in what is left of ``scan``.
+
+    Returns the entries, the word's matches read (estimated) and where the next call
+    starts (0: nothing older)."""
+    found: list[tuple[int, int]] = []
+    walked = kept = 0
+    budget = WALK
+    while True:
+        rows, edge, seen, kept_now = _pg_walk(
+            match, mailboxes, below=below, start=start, end=end, budget=budget,
+            limit=limit - len(found), keep=keep,
+        )  # fmt: skip
+        found += rows
+        walked += seen
+        kept += kept_now
+        # the word's rate among the entries whose text was checked, leaning high while
+        # they are few (none checked: every entry a match)
+        rate = (len(found) + 1) / (kept + 1)
+        used = round(walked * rate)
+        if len(found) >= limit:
+            return found, used, found[-1][0]
+        if seen < budget:  # nothing older
+            return found, used, 0
+        below = edge
+        if used >= scan:
+            return found, used, edge
+        older = rate * edge  # the word's matches below the edge, at this rate
+        kept_rate = len(found) / walked
+        reading_on = (limit - len(found)) / kept_rate * 1.5 if kept_rate else float("inf")
+        if older <= scan - used and BITMAP_COST * older < reading_on:
+            break
+        budget = min(MAX_WALK, int(min(reading_on, (scan - used) / rate)) + 1)
+    where, params = _where(match, mailboxes, below=below, start=start, end=end)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH m AS MATERIALIZED (SELECT e.id, e.conversation_id {where}) "
+            f"SELECT id, conversation_id FROM m e WHERE EXISTS ({keep[0]} OFFSET 0) "
+            "ORDER BY id DESC LIMIT %s",
+            [*params, *keep[1], limit - len(found)],
+        )
+        rows = [(int(a), int(b)) for a, b in cursor.fetchall()]
+    found += rows
+    return found, used + round(older), found[-1][0] if len(found) >= limit else 0
 
 
 def filters_in_statement() -> bool:
-    """Whether conversation operators go into the full-text statement (``within``)."""
+    """Whether conversation operators go into the full-text statement (``within``): both
+    databases do (``matching_within``)."""
+    return True
+
+
+def filters_in_walk() -> bool:
+    """Whether a broad conversation filter is checked in the walk (``matching_kept``)."""
     return connection.vendor == "postgresql"
 
 
@@ -279,8 +361,8 @@ def ids_of(rows: QuerySet[Any]) -> list[int]:
 def estimated_rows(rows: QuerySet[Any]) -> int:
     """How many rows PostgreSQL's planner expects ``rows`` to give (its statistics, no
     row read: a fraction of a millisecond, where counting the unread conversations of a
-    million took 23 ms)."""
-    if (statement := _statement(rows)) is None:
+    million took 23 ms). SQLite keeps no such statistics: 0, the ids are read."""
+    if connection.vendor != "postgresql" or (statement := _statement(rows)) is None:
         return 0
     sql, params = statement
     with connection.cursor() as cursor:
@@ -323,6 +405,9 @@ def matching_within(
     matching entry (``OFFSET 0`` keeps the planner from merging the steps)."""
     if not within:
         return []
+    if connection.vendor == "sqlite":
+        return _sqlite_within(match, mailboxes, within, below=below, floor=floor, start=start,
+                              end=end, limit=limit)  # fmt: skip
     where, params = _where("", mailboxes, below=below, at_least=floor, start=start, end=end,
                            text=False)  # fmt: skip
     # ``+ 0``: not the conversation index, the walk (the planner guesses the entries of
@@ -341,6 +426,30 @@ def matching_within(
         # the array as PostgreSQL writes it: psycopg adapts a list element by element
         array = "{" + ",".join(map(str, within)) + "}"
         cursor.execute(sql, [*params, array, match, limit])
+        return [(int(a), int(b)) for a, b in cursor.fetchall()]
+
+
+def _sqlite_within(
+    match: str,
+    mailboxes: list[int],
+    within: list[int],
+    *,
+    below: int,
+    floor: int,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+) -> list[tuple[int, int]]:
+    """SQLite: FTS5 gives the window's matching entries newest first (it seeks to
+    ``below`` in each word's list) and each is kept when its conversation is one of
+    ``within`` (a temporary index SQLite builds once from the JSON array)."""
+    where, params = _where(match, mailboxes, below=below, at_least=floor, start=start, end=end)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.id, e.conversation_id {where} AND e.conversation_id IN "
+            "(SELECT value FROM json_each(%s)) ORDER BY search_fts.rowid DESC LIMIT %s",
+            [*params, json.dumps(within), limit],
+        )
         return [(int(a), int(b)) for a, b in cursor.fetchall()]
 
 

@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from madoguchi.accounts.models import Agent
@@ -33,7 +34,7 @@ CHUNK = 200
 GROWTH = 4
 MAX_CHUNK = 5_000
 MAX_SCAN = 5_000
-#: PostgreSQL with conversation operators that keep fewer than ``NARROW`` conversations:
+#: Conversation operators that keep fewer than ``NARROW`` conversations:
 #: the filter goes into the full-text statement, over this many entries (not matches) a
 #: page; a broader filter is cheaper checked on each chunk's conversations.
 FILTER_SCOPE = 100_000
@@ -161,6 +162,8 @@ def _newest(
             ids = backends.ids_of(within[:NARROW])
             if len(ids) < NARROW:  # a narrow filter: into the statement
                 return _newest_within(query, boxes, cursor, results, ids)
+        if backends.filters_in_walk():
+            return _newest_kept(query, where, boxes, cursor, results)
     start, end = _at_range(query)
     match = backends.match_expression(query)
     first: dict[int, int] = {}  # conversation -> its newest matching entry on this page
@@ -196,10 +199,41 @@ def _within(query: Query, where: Q, boxes: list[int]) -> QuerySet[Any]:
     return Conversation.objects.filter(where, mailbox_id__in=boxes).values_list("pk")
 
 
+def _newest_kept(
+    query: Query, where: Q, boxes: list[int], cursor: int | None, results: Results
+) -> Results:  # fmt: skip
+    """Newest first with a broad conversation filter on PostgreSQL: the filter is checked
+    on each entry's conversation in the walk, before its text (``backends.matching_kept``),
+    and the page reads at most about ``MAX_SCAN`` of the words' matches."""
+    start, end = _at_range(query)
+    match = backends.match_expression(query)
+    keep = backends.correlated(
+        Conversation.objects.filter(where, pk=RawSQL("e.conversation_id", [])).order_by()
+        .values("pk")
+    )  # fmt: skip
+    first: dict[int, int] = {}
+    if keep is None:  # status: of nothing known
+        return _page(results, first, None)
+    scanned, below, more_at = 0, cursor, None
+    while len(first) <= PAGE:
+        if scanned >= MAX_SCAN:
+            more_at = below
+            break
+        rows, used, below = backends.matching_kept(
+            match, boxes, keep, below=below, start=start, end=end, limit=CHUNK,
+            scan=MAX_SCAN - scanned,
+        )  # fmt: skip
+        scanned += used
+        first.update(_unseen(rows, first, match, cursor, start=start, end=end))
+        if not below:
+            break
+    return _page(results, first, more_at)
+
+
 def _newest_within(
     query: Query, boxes: list[int], cursor: int | None, results: Results, within: list[int]
 ) -> Results:  # fmt: skip
-    """Newest first with conversation operators on PostgreSQL: the conversations they keep
+    """Newest first with conversation operators: the conversations they keep
     (``within``, read once: fewer than ``NARROW``) go into the statement
     (``backends.matching_within``), over the newest ``FILTER_SCOPE`` entries below the
     cursor; a page not full by then offers to search further back."""
