@@ -1,11 +1,14 @@
 """Run a search for an agent: only their mailboxes, newest first or by relevance, bounded.
 
 Words go to the database's full-text index (``backends``), which returns matching entries
-newest first in chunks; each chunk's conversations are then filtered by the operators that
-belong to the conversation (status, assignee, tag, unread, attachment) in one query, until
-a page is full. A search reads at most ``MAX_SCAN`` entries per page: a filter that leaves
-almost nothing of a common word ends with "search further" (``Results.more``), never with
-an unbounded scan. A query of operators alone is a filtered list of conversations.
+newest first in chunks. The operators that belong to the conversation (status, assignee,
+tag, unread, attachment) go into that statement when they keep fewer than ``NARROW``
+conversations (their ids, over a window of entries); a broader filter is checked on each
+walked entry's conversation before its text on PostgreSQL, and on each chunk's
+conversations in one query on SQLite, until a page is full. A search reads at most about
+``MAX_SCAN`` of the words' matches a page (a narrow filter: ``FILTER_SCOPE`` entries): a
+filter that leaves almost nothing of a common word ends with "search further"
+(``Results.more``), never with an unbounded scan. A query of operators alone is a filtered list of conversations.
 """
 
 from __future__ import annotations
