@@ -404,3 +404,22 @@ def test_operators_page_through_everything_whatever_the_bounds(
         if cursor is None:
             break
     assert seen == sorted(wanted, reverse=True)
+
+
+def test_sqlite_estimates_a_filter_from_the_newest_rows(
+    support: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite keeps no statistics: a filter's size is guessed from the newest ``SAMPLE``
+    conversations (a broad one is then not read first); few conversations: 0, read them."""
+    from madoguchi.search import backends
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL asks its planner")
+    convs = [conv(support, f"件 {i}", message_id=f"e{i}@x") for i in range(8)]
+    for c in convs[::2]:
+        actions.change_status(c, Status.DONE, actor_id=None)
+    done = Conversation.objects.filter(status=Status.DONE).values_list("pk")
+    assert backends.estimated_rows(done) == 0
+    monkeypatch.setattr(backends, "SAMPLE", 4)
+    top = convs[-1].pk
+    assert backends.estimated_rows(done) == 2 * top // 4

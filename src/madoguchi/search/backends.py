@@ -48,6 +48,8 @@ def _column(match: str) -> str:
 
 
 _WEIGHT = {"subject": "A", "sender": "B", "recipients": "C"}
+#: Entries' ids with their conversation, mailbox and time (migrations 0008 and 0011).
+WALK_INDEX = "search_entry_walk"
 #: The fields in ``tsv_people`` (PostgreSQL).
 PEOPLE = frozenset({"sender", "recipients"})
 
@@ -111,26 +113,30 @@ def _where(
 ) -> tuple[str, list[Any]]:
     """The ``FROM … WHERE …`` of entries matching ``match`` (any entry: not ``text``)."""
     params: list[Any] = [match]
+    # SQLite reads each match's conversation, mailbox and time from the walk index
+    # (migration 0011: the table's rows hold the whole mail's tokens) and must not use its
+    # later columns to look a list up value by value (``+``: a match × a list's lookups).
+    col = "e."
     if not text:
         rowid, sql, params = "e.id", "FROM search_entry e WHERE TRUE", []
     elif connection.vendor == "sqlite":
-        rowid = "search_fts.rowid"
-        sql = ("FROM search_fts JOIN search_entry e ON e.id = search_fts.rowid "
-               "WHERE search_fts MATCH %s")  # fmt: skip
+        rowid, col = "search_fts.rowid", "+e."
+        sql = (f"FROM search_fts JOIN search_entry e INDEXED BY {WALK_INDEX} "
+               "ON e.id = search_fts.rowid WHERE search_fts MATCH %s")  # fmt: skip
     else:
         rowid = "e.id"
         sql = f"FROM search_entry e WHERE e.{_column(match)} @@ to_tsquery('simple'::regconfig, %s)"
     if mailboxes is not None:
-        sql += f" AND e.mailbox_id IN ({', '.join(['%s'] * len(mailboxes))})"
+        sql += f" AND {col}mailbox_id IN ({', '.join(['%s'] * len(mailboxes))})"
         params += mailboxes
     if conversations is not None:
-        sql += f" AND e.conversation_id IN ({', '.join(['%s'] * len(conversations))})"
+        sql += f" AND {col}conversation_id IN ({', '.join(['%s'] * len(conversations))})"
         params += conversations
     for clause, value in (
         (f" AND {rowid} < %s", below),
         (f" AND {rowid} >= %s", at_least),
-        (" AND e.at >= %s", start),
-        (" AND e.at < %s", end),
+        (f" AND {col}at >= %s", start),
+        (f" AND {col}at < %s", end),
     ):
         if value is not None:
             sql += clause
@@ -358,11 +364,22 @@ def ids_of(rows: QuerySet[Any]) -> list[int]:
         return [int(row[0]) for row in cursor.fetchall()]
 
 
+#: SQLite: how many of the newest rows ``estimated_rows`` checks.
+SAMPLE = 1_000
+
+
 def estimated_rows(rows: QuerySet[Any]) -> int:
-    """How many rows PostgreSQL's planner expects ``rows`` to give (its statistics, no
-    row read: a fraction of a millisecond, where counting the unread conversations of a
-    million took 23 ms). SQLite keeps no such statistics: 0, the ids are read."""
-    if connection.vendor != "postgresql" or (statement := _statement(rows)) is None:
+    """How many rows ``rows`` should give, without reading them: PostgreSQL's planner's
+    guess (its statistics: a fraction of a millisecond, where counting the unread
+    conversations of a million took 23 ms); on SQLite, which keeps no such statistics, the
+    share of the newest ``SAMPLE`` rows (by key) that pass, times the newest key (reading
+    10,000 ids of unread conversations to learn the filter was broad took 14 ms)."""
+    if connection.vendor == "sqlite":
+        top = rows.model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        if top <= SAMPLE:
+            return 0
+        return rows.filter(pk__gt=top - SAMPLE).count() * top // SAMPLE
+    if (statement := _statement(rows)) is None:
         return 0
     sql, params = statement
     with connection.cursor() as cursor:
@@ -441,12 +458,14 @@ def _sqlite_within(
     limit: int,
 ) -> list[tuple[int, int]]:
     """SQLite: FTS5 gives the window's matching entries newest first (it seeks to
-    ``below`` in each word's list) and each is kept when its conversation is one of
-    ``within`` (a temporary index SQLite builds once from the JSON array)."""
+    ``below`` in each word's list) and each is kept when its conversation, read from the
+    walk index, is one of ``within`` (a temporary index SQLite builds once from the JSON
+    array). At a million conversations, ``invoice`` has 34,666 matches in a window of
+    100,000 entries: 43 ms to read them all from the table, 19 from the index."""
     where, params = _where(match, mailboxes, below=below, at_least=floor, start=start, end=end)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT e.id, e.conversation_id {where} AND e.conversation_id IN "
+            f"SELECT e.id, e.conversation_id {where} AND +e.conversation_id IN "
             "(SELECT value FROM json_each(%s)) ORDER BY search_fts.rowid DESC LIMIT %s",
             [*params, json.dumps(within), limit],
         )
