@@ -8,7 +8,8 @@ walked entry's conversation before its text on PostgreSQL, and on each chunk's
 conversations in one query on SQLite, until a page is full. A search reads at most about
 ``MAX_SCAN`` of the words' matches a page (a narrow filter: ``FILTER_SCOPE`` entries): a
 filter that leaves almost nothing of a common word ends with "search further"
-(``Results.more``), never with an unbounded scan. A query of operators alone is a filtered list of conversations.
+(``Results.more``), never with an unbounded scan. A query of operators alone is a filtered
+list of conversations.
 """
 
 from __future__ import annotations
