@@ -375,10 +375,11 @@ def estimated_rows(rows: QuerySet[Any]) -> int:
     share of the newest ``SAMPLE`` rows (by key) that pass, times the newest key (reading
     10,000 ids of unread conversations to learn the filter was broad took 14 ms)."""
     if connection.vendor == "sqlite":
-        top = rows.model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        if top <= SAMPLE:
+        # the keys themselves: given a range, SQLite walked the status index instead
+        newest = list(rows.model.objects.order_by("-pk").values_list("pk", flat=True)[:SAMPLE])
+        if len(newest) < SAMPLE:
             return 0
-        return rows.filter(pk__gt=top - SAMPLE).count() * top // SAMPLE
+        return rows.filter(pk__in=newest).count() * newest[0] // SAMPLE
     if (statement := _statement(rows)) is None:
         return 0
     sql, params = statement
