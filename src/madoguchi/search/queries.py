@@ -248,10 +248,12 @@ def _newest_within(
     first: dict[int, int] = {}
     below = top
     while len(first) <= PAGE:
+        # no more than could fill the page: the statement stops there, not at the window's end
+        limit = PAGE + 1 - len(first)
         rows = backends.matching_within(match, boxes, within, below=below, floor=floor,
-                                        start=start, end=end, limit=CHUNK)  # fmt: skip
+                                        start=start, end=end, limit=limit)  # fmt: skip
         first.update(_unseen(rows, first, match, cursor, start=start, end=end))
-        if len(rows) < CHUNK:
+        if len(rows) < limit:
             break
         below = rows[-1][0]
     return _page(results, first, floor or None)
