@@ -248,8 +248,9 @@ def _newest_within(
     first: dict[int, int] = {}
     below = top
     while len(first) <= PAGE:
-        # no more than could fill the page: the statement stops there, not at the window's end
-        limit = PAGE + 1 - len(first)
+        # about what could fill the page (twice: a conversation often matches more than
+        # once): the statement stops there, not at the window's end
+        limit = 2 * (PAGE + 1 - len(first))
         rows = backends.matching_within(match, boxes, within, below=below, floor=floor,
                                         start=start, end=end, limit=limit)  # fmt: skip
         first.update(_unseen(rows, first, match, cursor, start=start, end=end))
