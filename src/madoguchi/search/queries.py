@@ -224,8 +224,8 @@ def _newest_kept(
             more_at = below
             break
         rows, used, below = backends.matching_kept(
-            match, boxes, keep, below=below, start=start, end=end, limit=CHUNK,
-            scan=MAX_SCAN - scanned,
+            match, boxes, keep, below=below, start=start, end=end,
+            limit=2 * (PAGE + 1 - len(first)), scan=MAX_SCAN - scanned,
         )  # fmt: skip
         scanned += used
         first.update(_unseen(rows, first, match, cursor, start=start, end=end))
