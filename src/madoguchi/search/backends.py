@@ -326,12 +326,6 @@ def matching_kept(
     return found, used + round(older), found[-1][0] if len(found) >= limit else 0
 
 
-def filters_in_statement() -> bool:
-    """Whether conversation operators go into the full-text statement (``within``): both
-    databases do (``matching_within``)."""
-    return True
-
-
 def filters_in_walk() -> bool:
     """Whether a broad conversation filter is checked in the walk (``matching_kept``)."""
     return connection.vendor == "postgresql"
@@ -376,10 +370,11 @@ def estimated_rows(rows: QuerySet[Any]) -> int:
     10,000 ids of unread conversations to learn the filter was broad took 14 ms)."""
     if connection.vendor == "sqlite":
         # the keys themselves: given a range, SQLite walked the status index instead
-        newest = list(rows.model.objects.order_by("-pk").values_list("pk", flat=True)[:SAMPLE])
+        keys = rows.model._base_manager.order_by("-pk").values_list("pk", flat=True)
+        newest: list[int] = list(keys[:SAMPLE])
         if len(newest) < SAMPLE:
             return 0
-        return rows.filter(pk__in=newest).count() * newest[0] // SAMPLE
+        return rows.filter(pk__in=newest).count() * int(newest[0]) // SAMPLE
     if (statement := _statement(rows)) is None:
         return 0
     sql, params = statement

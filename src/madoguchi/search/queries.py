@@ -160,7 +160,7 @@ def _newest(
     agent: Agent, query: Query, boxes: list[int], cursor: int | None, results: Results
 ) -> Results:
     where = _conversation_filter(agent, query, results)
-    if where and backends.filters_in_statement():
+    if where:
         within, tag_alone = _within(query, where, boxes)
         if tag_alone or backends.estimated_rows(within) <= BROAD:
             ids = backends.ids_of(within[:NARROW])
