@@ -1,5 +1,6 @@
 """Search in a real browser: "/" focuses the box, Japanese words are found and marked,
-the opened conversation marks them too, and a saved search appears in the rail."""
+the opened conversation marks them too, a saved search appears in the rail, and a
+conversation operator narrows the results."""
 
 from __future__ import annotations
 
@@ -40,3 +41,11 @@ def test_search_from_the_keyboard_open_and_save(page, web, team):
     shot(page, "search_opened_ja.png")
     page.click(".rail .saved a")
     expect(page.locator(".results .row")).to_have_count(1)
+    # a conversation operator (the filter goes into the full-text statement)
+    page.fill("#search-q", "納品 status:新着")
+    page.keyboard.press("Enter")
+    expect(page.locator(".results .row")).to_have_count(1)
+    page.fill("#search-q", "納品 status:完了")
+    page.keyboard.press("Enter")
+    expect(page.locator(".empty")).to_be_visible()
+    expect(page.locator(".results .row")).to_have_count(0)
