@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 from madoguchi.search import terms
 from madoguchi.search.query import Query
@@ -259,9 +260,11 @@ def _pg_walk(
     return found, int(edge or 0), int(seen), int(kept)
 
 
-def correlated(rows: QuerySet[Any]) -> tuple[str, Any] | None:
-    """The SQL of a conversation query filtered by ``pk=RawSQL("e.conversation_id")``, for
-    ``matching_kept``'s walk; None for a filter no conversation can pass."""
+def correlated(conversations: QuerySet[Any]) -> tuple[str, Any] | None:
+    """``conversations`` (a filtered queryset) as the subquery ``matching_kept``'s walk
+    checks for each entry: the entry's own conversation if the filter keeps it; None for a
+    filter no conversation can pass."""
+    rows = conversations.filter(pk=RawSQL("e.conversation_id", [])).order_by().values("pk")
     return _statement(rows)
 
 

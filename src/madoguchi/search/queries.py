@@ -19,7 +19,6 @@ from datetime import date, datetime, time
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from madoguchi.accounts.models import Agent
@@ -212,10 +211,7 @@ def _newest_kept(
     and the page reads at most about ``MAX_SCAN`` of the words' matches."""
     start, end = _at_range(query)
     match = backends.match_expression(query)
-    keep = backends.correlated(
-        Conversation.objects.filter(where, pk=RawSQL("e.conversation_id", [])).order_by()
-        .values("pk")
-    )  # fmt: skip
+    keep = backends.correlated(Conversation.objects.filter(where))
     first: dict[int, int] = {}
     if keep is None:  # status: of nothing known
         return _page(results, first, None)
